@@ -1,0 +1,45 @@
+"""Inference backends behind one interface (see ``base.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import UserError
+from ..models import ModelSpec
+from .base import Backend, GenOutput, apply_stop
+
+BACKENDS = ("vllm", "hf", "openai")
+
+
+def default_backend(spec: ModelSpec) -> str:
+    if spec.is_openai:
+        return "openai"
+    from .vllm import vllm_available  # noqa: PLC0415
+
+    return "vllm" if vllm_available() else "hf"
+
+
+def make_backend(name: str | None, spec: ModelSpec, **kwargs: Any) -> Backend:
+    name = name or default_backend(spec)
+    if spec.is_openai and name != "openai":
+        raise UserError(f"--model {spec.name} is served over HTTP: use --backend openai (or leave it out)")
+    if name == "openai":
+        if not spec.is_openai:
+            raise UserError("--backend openai needs --model openai:<served-name> and --base-url")
+        from .openai import OpenAIBackend  # noqa: PLC0415
+
+        kwargs.pop("dtype", None)
+        kwargs.pop("use_chat_template", None)
+        return OpenAIBackend(spec.path, spec.base_url, **kwargs)
+    if name == "hf":
+        from .hf import HFBackend  # noqa: PLC0415
+
+        return HFBackend(spec.path, **kwargs)
+    if name == "vllm":
+        from .vllm import VLLMBackend  # noqa: PLC0415
+
+        return VLLMBackend(spec.path, **kwargs)
+    raise UserError(f"unknown backend {name!r}; known backends: {', '.join(BACKENDS)}")
+
+
+__all__ = ["Backend", "GenOutput", "apply_stop", "make_backend", "default_backend", "BACKENDS"]

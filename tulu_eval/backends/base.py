@@ -1,0 +1,109 @@
+"""The backend interface: ``generate(requests)`` (and, later, ``loglikelihood``).
+
+A backend turns :class:`~tulu_eval.task.Request` objects into text. Local backends (vLLM,
+transformers) render each request with the model's chat template, tokenize it the same way,
+and fit it into the context window the same way, so that greedy fp32 outputs agree token for
+token between them. ``render`` returns the exact prompt string; the runner uses it (with the
+model fingerprint and the settings) as the generation-cache key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from ..errors import UserError
+from ..task import GenSettings, Request
+
+
+@dataclass
+class GenOutput:
+    texts: list[str]
+    num_tokens: list[int] = field(default_factory=list)
+    finish_reasons: list[str] = field(default_factory=list)
+
+
+def apply_stop(text: str, stop: Sequence[str]) -> str:
+    """Cut ``text`` at the first stop sequence (the stop sequence itself is dropped)."""
+    cut = len(text)
+    for s in stop:
+        if s:
+            i = text.find(s)
+            if 0 <= i < cut:
+                cut = i
+    return text[:cut]
+
+
+_OUTPUT_KEYS = ("backend", "dtype", "seed", "chat_template", "max_model_len", "api", "quantization")
+
+
+class Backend:
+    name = "base"
+    # how many requests the runner hands over at once; results are cached after each chunk
+    chunk_size = 256
+
+    def config(self) -> dict[str, Any]:
+        """Settings that influence outputs; stored in results.json and in the cache key."""
+        return {"backend": self.name}
+
+    def identity(self) -> dict[str, Any]:
+        """The part of ``config()`` that can change outputs: part of every cache key."""
+        cfg = self.config()
+        return {k: cfg[k] for k in _OUTPUT_KEYS if k in cfg}
+
+    def render(self, request: Request) -> str:
+        raise NotImplementedError
+
+    def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
+        raise NotImplementedError
+
+    def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[float]:
+        raise UserError(f"backend {self.name!r} cannot score log-likelihoods; use --backend hf or vllm")
+
+    def close(self) -> None:
+        pass
+
+
+class LocalBackend(Backend):
+    """Shared by vLLM and transformers: chat-template rendering, tokenization, context fitting."""
+
+    def __init__(self, model_path: str, use_chat_template: bool | None = None, max_model_len: int | None = None):
+        from transformers import AutoTokenizer  # noqa: PLC0415
+
+        self.model_path = model_path
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        except Exception as exc:
+            raise UserError(f"cannot load a tokenizer from {model_path} ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+        has_template = bool(getattr(self.tokenizer, "chat_template", None))
+        self.use_chat_template = has_template if use_chat_template is None else use_chat_template
+        if self.use_chat_template and not has_template:
+            raise UserError(f"{model_path} has no chat template; drop --chat-template or pass a chat model")
+        limit = getattr(self.tokenizer, "model_max_length", None) or 4096
+        self.max_model_len = int(max_model_len or min(limit if limit < 1e9 else 4096, 4096))
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "chat_template": self.use_chat_template, "max_model_len": self.max_model_len}
+
+    def render(self, request: Request) -> str:
+        if self.use_chat_template:
+            return self.tokenizer.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
+        return request.text
+
+    def encode(self, prompt: str, settings: GenSettings) -> tuple[list[int], int]:
+        """Token ids of ``prompt`` and the number of new tokens allowed.
+
+        The prompt keeps its last tokens when it does not fit (as lm-eval and OLMES truncate
+        from the left); generation is capped so prompt + output fit in ``max_model_len``.
+        """
+        ids = self.tokenizer(prompt, add_special_tokens=not self.use_chat_template)["input_ids"]
+        max_new = min(settings.max_tokens, self.max_model_len - 1)
+        keep = self.max_model_len - max_new
+        if len(ids) > keep:
+            ids = ids[-keep:]
+        return ids, min(max_new, self.max_model_len - len(ids))
+
+
+def settings_key(settings: GenSettings) -> str:
+    return json.dumps(settings.as_dict(), sort_keys=True)

@@ -1,0 +1,100 @@
+"""Any OpenAI-compatible server (vLLM's ``vllm serve``, TGI, llama.cpp server, hosted APIs).
+
+``api=chat`` (the default) sends the request's messages to ``/chat/completions``, so the
+server applies its own chat template; ``api=completions`` sends the plain-text prompt to
+``/completions``. Requests run concurrently (``concurrency``, default 8) and are retried a few
+times on transient errors. The API key comes from ``$OPENAI_API_KEY`` when set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..errors import UserError
+from ..task import Request
+from .base import Backend, GenOutput, apply_stop
+
+
+class OpenAIBackend(Backend):
+    name = "openai"
+    chunk_size = 64
+
+    def __init__(self, model: str, base_url: str, api: str = "chat", concurrency: int = 8, seed: int = 1234,
+                 timeout: float = 600.0, max_retries: int = 3, **unknown: Any):
+        if unknown:
+            raise UserError(f"--model-args: unknown option(s) for the openai backend: {', '.join(unknown)}")
+        if api not in ("chat", "completions"):
+            raise UserError(f"--model-args api={api}: expected chat or completions")
+        import requests  # noqa: PLC0415
+
+        self.model, self.base_url, self.api = model, base_url.rstrip("/"), api
+        self.concurrency, self.seed, self.timeout, self.max_retries = int(concurrency), int(seed), float(timeout), int(max_retries)
+        self.session = requests.Session()
+        key = os.environ.get("OPENAI_API_KEY")
+        if key:
+            self.session.headers["Authorization"] = f"Bearer {key}"
+        try:
+            resp = self.session.get(f"{self.base_url}/models", timeout=10)
+        except requests.RequestException as exc:
+            raise UserError(f"--base-url {self.base_url}: server unreachable ({type(exc).__name__})") from None
+        if resp.status_code == 200:
+            served = [m.get("id") for m in resp.json().get("data", [])]
+            if served and model not in served:
+                raise UserError(f"--model openai:{model}: the server at {self.base_url} serves {', '.join(served)}")
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "api": self.api, "base_url": self.base_url, "seed": self.seed}
+
+    def render(self, request: Request) -> str:
+        if self.api == "chat":
+            return json.dumps(request.messages, ensure_ascii=False)
+        return request.text
+
+    def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(self._one, requests))
+
+    def _one(self, req: Request) -> GenOutput:
+        s = req.settings
+        body: dict[str, Any] = {"model": self.model, "max_tokens": s.max_tokens, "temperature": s.temperature,
+                                "n": s.n, "seed": self.seed}
+        if s.temperature > 0:
+            body["top_p"] = s.top_p
+        if s.stop:
+            body["stop"] = list(s.stop)[:4]  # the OpenAI API takes at most four
+        if self.api == "chat":
+            body["messages"] = req.messages
+        else:
+            body["prompt"] = req.text
+        data = self._post(f"{self.base_url}/{'chat/completions' if self.api == 'chat' else 'completions'}", body)
+        choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+        texts = [(c["message"]["content"] or "") if self.api == "chat" else c["text"] for c in choices]
+        total = (data.get("usage") or {}).get("completion_tokens", 0)
+        return GenOutput(
+            texts=[apply_stop(t, s.stop) for t in texts],
+            num_tokens=[total // max(1, len(choices))] * len(choices),
+            finish_reasons=[c.get("finish_reason") or "" for c in choices],
+        )
+
+    def _post(self, url: str, body: dict) -> dict:
+        import requests  # noqa: PLC0415
+
+        for attempt in range(self.max_retries + 1):
+            try:
+                resp = self.session.post(url, json=body, timeout=self.timeout)
+            except requests.RequestException as exc:
+                if attempt == self.max_retries:
+                    raise UserError(f"--base-url {self.base_url}: request failed ({type(exc).__name__})") from None
+            else:
+                if resp.status_code == 200:
+                    return resp.json()
+                if resp.status_code < 500 and resp.status_code != 429:
+                    raise UserError(f"{url}: HTTP {resp.status_code}: {resp.text[:200]}")
+                if attempt == self.max_retries:
+                    raise UserError(f"{url}: HTTP {resp.status_code} after {attempt + 1} tries")
+            time.sleep(min(30, 2 ** attempt))
+        raise AssertionError("unreachable")

@@ -1,0 +1,139 @@
+"""The ``tulu-eval`` command line: thin wrappers that parse, call, and print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import UserError
+
+DATA_HELP = "Benchmark data folder (layout of shared/data/SOURCES.md). Default: $TULU_EVAL_DATA."
+
+
+def _parse_model_args(text: str | None) -> dict:
+    """``k=v,k=v`` with ints, floats and booleans converted."""
+    out = {}
+    for part in filter(None, (text or "").split(",")):
+        if "=" not in part:
+            raise UserError(f"--model-args: expected key=value, got {part!r}")
+        key, value = (s.strip() for s in part.split("=", 1))
+        low = value.lower()
+        if low in ("true", "false"):
+            out[key] = low == "true"
+            continue
+        for cast in (int, float):
+            try:
+                out[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            out[key] = value
+    return out
+
+
+class _Group(click.Group):
+    """Turns a UserError anywhere below into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            click.echo(f"tulu-eval: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tulu-eval")
+def main():
+    """Evaluate post-trained models on the Tülu 3 dev and unseen suites.
+
+    \b
+    Quick start (bundled SmolLM2-135M-Instruct, data in $TULU_EVAL_DATA):
+      tulu-eval tasks
+      tulu-eval run --suite dev --limit 5
+      tulu-eval score runs/SmolLM2-135M-Instruct/dev-limit5
+    """
+
+
+@main.command()
+@click.option("--suite", help="Suite(s) to run: dev, unseen, or dev,unseen.")
+@click.option("--tasks", "tasks_", help="Comma-separated task names (see `tulu-eval tasks`).")
+@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N instances of each task.")
+@click.option("--model", help="HF hub id, local checkpoint folder, or openai:<name>. Default: bundled SmolLM2-135M-Instruct.")
+@click.option("--base-url", help="OpenAI-compatible server URL for --model openai:<name> (e.g. http://127.0.0.1:8000/v1).")
+@click.option("--backend", type=click.Choice(["vllm", "hf", "openai"]),
+              help="Inference engine. Default: vllm where it imports, else hf; openai for openai: models.")
+@click.option("--model-args", help="Backend options as k=v,k=v (dtype=bfloat16, batch_size=16, "
+              "gpu_memory_utilization=0.5, max_model_len=8192, api=completions, concurrency=16, ...).")
+@click.option("--chat-template/--no-chat-template", default=None,
+              help="Format prompts with the model's chat template (default: when the model has one).")
+@click.option("--output-dir", "-o", help="Run folder. Default: runs/<model>/<suite-or-tasks>[-limitN].")
+@click.option("--data-dir", help=DATA_HELP)
+@click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
+@click.option("--cache", help="Generation cache file (sqlite). Default: ~/.cache/tulu_eval/generations.sqlite.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the generation cache.")
+@click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
+def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, output_dir, data_dir,
+        include_path, cache, no_cache, as_json):
+    """Generate, verify and score; write a run folder and print a table.
+
+    The run folder holds results.json (metrics with standard errors, config, model
+    fingerprint, versions, data hashes, timings, token counts) and predictions/<task>.jsonl.
+    Generations are cached, so re-running a killed command resumes it.
+    """
+    from .runner import RunConfig, run as run_eval  # noqa: PLC0415
+    from .results import format_table  # noqa: PLC0415
+
+    margs = _parse_model_args(model_args)
+    if chat_template is not None:
+        margs["use_chat_template"] = chat_template
+    cfg = RunConfig(suite=suite, tasks=tasks_, limit=limit, model=model, base_url=base_url, backend=backend,
+                    output_dir=output_dir, data_dir=data_dir, include_path=tuple(include_path), model_args=margs,
+                    cache="" if no_cache else cache, progress=True)
+    result = run_eval(cfg)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))
+    else:
+        click.echo(format_table(result))
+        click.echo(f"\nrun folder: {result['_run_dir']}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--include-path", multiple=True, help="Extra folder of task declarations, as given to `run`.")
+def score(run_dir, include_path):
+    """Re-score a run folder's saved predictions (no model is loaded)."""
+    from .results import format_table  # noqa: PLC0415
+    from .runner import rescore  # noqa: PLC0415
+
+    click.echo(format_table(rescore(run_dir, tuple(include_path))))
+
+
+@main.command("tasks")
+@click.option("--suite", help="Only this suite (dev or unseen).")
+@click.option("--data-dir", help=DATA_HELP)
+@click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
+def tasks_cmd(suite, data_dir, include_path):
+    """List tasks: name, suite, skill, instances, primary metric, data found or not."""
+    from .data import resolve_data_dir  # noqa: PLC0415
+    from .registry import Registry  # noqa: PLC0415
+
+    registry = Registry(include_path)
+    ddir = resolve_data_dir(data_dir)
+    chosen = registry.suite(suite) if suite else list(registry.tasks.values())
+    click.echo(f"{'task':<30} {'suite':<7} {'skill':<22} {'instances':>9}  {'primary metric':<26} data")
+    for task in sorted(chosen, key=lambda t: (t.suite, t.name)):
+        missing = [f.relpath for f in task.data_files() if f.locate(ddir) is None]
+        if missing:
+            count, found = "-", f"missing: {', '.join(missing)}"
+        else:
+            count, found = str(len(task.load_docs(ddir))), "found"
+        click.echo(f"{task.full_name:<30} {task.suite:<7} {task.skill:<22} {count:>9}  {task.primary_metric:<26} {found}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

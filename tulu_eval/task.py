@@ -1,0 +1,160 @@
+"""What a task is: data -> instances -> requests, and responses -> sample records.
+
+A task declaration (one short file under ``tasks/``) builds a :class:`GenerationTask` from
+plain functions and settings. The runner never special-cases a task: it asks each task for
+its instances, sends every instance's :class:`Request` to one backend together with the
+other tasks' requests, and hands the outputs back to :meth:`Task.score` and
+:meth:`Task.aggregate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .data import DataFile
+from .metrics import MetricValue, aggregate_records
+from .verifiers.base import Verifier
+
+SUITES = ("dev", "unseen")
+SKILLS = ("math", "instruction following", "knowledge", "reasoning", "code", "safety", "chat")
+
+
+@dataclass(frozen=True)
+class GenSettings:
+    """Generation settings of a task (greedy by default, as in the Tülu 3 suites)."""
+
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    n: int = 1
+    stop: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature, "top_p": self.top_p,
+                "n": self.n, "stop": list(self.stop)}
+
+
+@dataclass
+class Request:
+    """One thing to generate.
+
+    ``messages`` is the chat form (few-shot exemplars as earlier user/assistant turns);
+    ``text`` is the same content as one plain prompt, used for models without a chat template.
+    """
+
+    messages: list[dict[str, str]]
+    text: str
+    settings: GenSettings
+
+
+@dataclass
+class Instance:
+    task: str
+    id: str
+    doc: dict
+    request: Request
+    gold: Any
+    group: str | None = None
+
+
+@dataclass
+class GenerationTask:
+    """A generative task scored by a verifier.
+
+    Required: ``name``, ``suite``, ``skill``, ``data``, ``prompt`` (doc -> user message),
+    ``gold`` (doc -> ground truth handed to the verifier), ``verifier``, ``primary_metric``.
+    """
+
+    name: str
+    suite: str
+    skill: str
+    data: DataFile
+    prompt: Callable[[dict], str]
+    gold: Callable[[dict], Any]
+    verifier: Verifier
+    primary_metric: str
+    regime: str = "tulu"
+    description: str = ""
+    generation: GenSettings = field(default_factory=GenSettings)
+    # fixed few-shot exemplars as (user, assistant) pairs, rendered as multi-turn chat
+    fewshot: Sequence[tuple[str, str]] = ()
+    system: str | None = None
+    # how few-shot turns and the question are joined for models without a chat template
+    plain_separator: str = "\n\n"
+    doc_id: Callable[[dict, int], str] = lambda doc, idx: str(idx)
+    group: Callable[[dict], str | None] | None = None
+    # filter/transform raw rows (e.g. a subset) before instances are made
+    select: Callable[[list[dict]], list[dict]] | None = None
+    # metrics averaged over groups (macro) instead of over instances (micro)
+    macro_over_groups: bool = False
+    # names of the verifier details copied into each sample record's metrics
+    metric_keys: Sequence[str] = ()
+    # aliases accepted by --tasks besides name and name::regime
+    aliases: Sequence[str] = ()
+    # counted in its suite's average (False for a variant such as MATH-500 beside full MATH)
+    in_average: bool = True
+
+    def __post_init__(self):
+        if self.suite not in SUITES:
+            raise ValueError(f"task {self.name}: suite must be one of {SUITES}, not {self.suite!r}")
+        if self.skill not in SKILLS:
+            raise ValueError(f"task {self.name}: skill must be one of {SKILLS}, not {self.skill!r}")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.name}::{self.regime}"
+
+    # --- data -> instances -------------------------------------------------------------
+    def data_files(self) -> list[DataFile]:
+        return [self.data]
+
+    def load_docs(self, data_dir: Path | None) -> list[dict]:
+        rows = self.data.read(data_dir)
+        return self.select(rows) if self.select else rows
+
+    def build_request(self, doc: dict) -> Request:
+        messages: list[dict[str, str]] = []
+        if self.system:
+            messages.append({"role": "system", "content": self.system})
+        for user, assistant in self.fewshot:
+            messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+        question = self.prompt(doc)
+        messages.append({"role": "user", "content": question})
+        parts = [f"{u}{a}" if u.endswith((" ", "\n")) else f"{u} {a}" for u, a in self.fewshot]
+        text = self.plain_separator.join([*([self.system] if self.system else []), *parts, question])
+        return Request(messages=messages, text=text, settings=self.generation)
+
+    def instances(self, docs: list[dict]) -> list[Instance]:
+        return [
+            Instance(task=self.name, id=self.doc_id(doc, i), doc=doc, request=self.build_request(doc),
+                     gold=self.gold(doc), group=self.group(doc) if self.group else None)
+            for i, doc in enumerate(docs)
+        ]
+
+    # --- responses -> scores -------------------------------------------------------------
+    def score(self, instance: Instance, outputs: list[str]) -> dict:
+        """Sample-level record for one instance (``outputs`` holds ``n`` samples)."""
+        results = [self.verifier.verify(o, instance.gold) for o in outputs]
+        first = results[0]
+        metrics: dict[str, Any] = {}
+        for key in self.metric_keys:
+            vals = [r.details.get(key) for r in results]
+            metrics[key] = vals[0] if len(vals) == 1 else sum(float(v) for v in vals) / len(vals)
+        metrics.setdefault(self.primary_metric, sum(r.score for r in results) / len(results))
+        return {
+            "extracted": first.details.get("extracted"),
+            "verdict": first.score,
+            "metrics": metrics,
+            "details": {k: v for k, v in first.details.items() if k not in ("extracted",)},
+        }
+
+    def aggregate(self, records: list[dict]) -> dict[str, MetricValue]:
+        return aggregate_records(records, macro_over_groups=self.macro_over_groups)
+
+    def with_overrides(self, **changes) -> "GenerationTask":
+        return replace(self, **changes)
+
+
+Task = GenerationTask

@@ -1,0 +1,20 @@
+"""Verifiers: one module per family; the same objects score evaluations and reward RL."""
+
+from .base import Verifier, VerifierResult, get_verifier, verifier_names
+
+_BUILTIN = ("gsm8k", "math", "ifeval")
+
+
+def load_all() -> None:
+    """Import the built-in verifier modules so that they register themselves."""
+    import importlib
+
+    for mod in _BUILTIN:
+        try:
+            importlib.import_module(f"{__name__}.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{mod}":
+                raise
+
+
+__all__ = ["Verifier", "VerifierResult", "get_verifier", "verifier_names", "load_all"]
