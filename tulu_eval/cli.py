@@ -35,8 +35,38 @@ def _parse_model_args(text: str | None) -> dict:
     return out
 
 
+# Commands implemented in their own modules, imported only when used ("name": "module:function").
+LAZY_COMMANDS = {
+    "report": "tulu_eval.report.cli:report",
+    "decontaminate": "tulu_eval.decontam_cli:decontaminate",
+    "train-sft": "tulu_eval.train.cli:train_sft",
+    "train-dpo": "tulu_eval.train.cli:train_dpo",
+    "train-rlvr": "tulu_eval.train.cli:train_rlvr",
+}
+
+
+def _lazy(name: str):
+    import importlib  # noqa: PLC0415
+
+    module, func = LAZY_COMMANDS[name].split(":")
+    try:
+        return getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError):
+        return None
+
+
 class _Group(click.Group):
-    """Turns a UserError anywhere below into one line on stderr and exit status 2."""
+    """Lazily loaded subcommands; a UserError anywhere below becomes one line on stderr, exit 2."""
+
+    def list_commands(self, ctx):
+        extra = [n for n in LAZY_COMMANDS if _lazy(n) is not None]
+        return sorted(set(super().list_commands(ctx)) | set(extra))
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is None and name in LAZY_COMMANDS:
+            cmd = _lazy(name)
+        return cmd
 
     def invoke(self, ctx):
         try:
@@ -71,13 +101,15 @@ def main():
               "gpu_memory_utilization=0.5, max_model_len=8192, api=completions, concurrency=16, ...).")
 @click.option("--chat-template/--no-chat-template", default=None,
               help="Format prompts with the model's chat template (default: when the model has one).")
+@click.option("--max-tokens", type=click.IntRange(min=1),
+              help="Cap every task's max new tokens (smoke tests; scores are then not comparable).")
 @click.option("--output-dir", "-o", help="Run folder. Default: runs/<model>/<suite-or-tasks>[-limitN].")
 @click.option("--data-dir", help=DATA_HELP)
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
 @click.option("--cache", help="Generation cache file (sqlite). Default: ~/.cache/tulu_eval/generations.sqlite.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the generation cache.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
-def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, output_dir, data_dir,
+def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
@@ -93,7 +125,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
         margs["use_chat_template"] = chat_template
     cfg = RunConfig(suite=suite, tasks=tasks_, limit=limit, model=model, base_url=base_url, backend=backend,
                     output_dir=output_dir, data_dir=data_dir, include_path=tuple(include_path), model_args=margs,
-                    cache="" if no_cache else cache, progress=True)
+                    cache="" if no_cache else cache, progress=True, max_tokens=max_tokens)
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))

@@ -9,7 +9,7 @@ generated once.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class RunConfig:
     cache: str | None = None  # sqlite file; "" disables caching
     chunk_size: int | None = None
     progress: bool = True
+    max_tokens: int | None = None  # caps every task's max new tokens (smoke runs, fixtures)
 
 
 @dataclass
@@ -59,6 +60,8 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
     explicit = {registry.get(n.strip()).name for n in (cfg.tasks or "").split(",") if n.strip()}
     instances, skipped, hashes, kept = {}, {}, {}, []
     for task in selected:
+        if cfg.max_tokens is not None and cfg.max_tokens < task.generation.max_tokens:
+            task = task.with_overrides(generation=replace(task.generation, max_tokens=cfg.max_tokens))
         missing = [f for f in task.data_files() if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
         if missing:
             reason = missing[0].missing_message(data_dir)

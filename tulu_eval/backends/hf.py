@@ -99,12 +99,12 @@ class HFBackend(LocalBackend):
         for b in range(len(ids)):
             texts, counts, reasons = [], [], []
             for seq in new[b * settings.n:(b + 1) * settings.n]:
-                n_tok, reason = len(seq), "length"
+                n_text, n_tok, reason = len(seq), len(seq), "length"
                 for j, t in enumerate(seq):
-                    if t in eos:
-                        n_tok, reason = j, "stop"
+                    if t in eos:  # counted like vLLM counts it: the EOS token is generated
+                        n_text, n_tok, reason = j, j + 1, "stop"
                         break
-                text = self.tokenizer.decode(seq[:n_tok], skip_special_tokens=True)
+                text = self.tokenizer.decode(seq[:n_text], skip_special_tokens=True)
                 cut = apply_stop(text, settings.stop)
                 if len(cut) < len(text):
                     reason = "stop"

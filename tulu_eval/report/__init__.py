@@ -1,0 +1,1 @@
+"""HTML leaderboard report (templates live in the repo's reports/templates folder)."""
