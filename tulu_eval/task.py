@@ -47,6 +47,8 @@ class Request:
     messages: list[dict[str, str]]
     text: str
     settings: GenSettings
+    # opens the assistant turn after the chat template's generation prompt (OLMES ``assistant_prefix``)
+    assistant_prefix: str = ""
 
 
 @dataclass
@@ -83,6 +85,9 @@ class GenerationTask:
     system: str | None = None
     # how few-shot turns and the question are joined for models without a chat template
     plain_separator: str = "\n\n"
+    # chat only (OLMES ``assistant_prefix``): cut from the end of each user turn, put at the start
+    # of each few-shot answer and after the generation prompt (e.g. "Answer:")
+    assistant_prefix: str = ""
     doc_id: Callable[[dict, int], str] = lambda doc, idx: str(idx)
     group: Callable[[dict], str | None] | None = None
     # filter/transform raw rows (e.g. a subset) before instances are made
@@ -118,13 +123,21 @@ class GenerationTask:
         messages: list[dict[str, str]] = []
         if self.system:
             messages.append({"role": "system", "content": self.system})
+        pre = self.assistant_prefix
         for user, assistant in self.fewshot:
-            messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+            messages += [{"role": "user", "content": self._chat_user(user)},
+                         {"role": "assistant", "content": f"{pre} {assistant}" if pre else assistant}]
         question = self.prompt(doc)
-        messages.append({"role": "user", "content": question})
+        messages.append({"role": "user", "content": self._chat_user(question)})
         parts = [f"{u}{a}" if u.endswith((" ", "\n")) else f"{u} {a}" for u, a in self.fewshot]
         text = self.plain_separator.join([*([self.system] if self.system else []), *parts, question])
-        return Request(messages=messages, text=text, settings=self.generation)
+        return Request(messages=messages, text=text, settings=self.generation, assistant_prefix=pre)
+
+    def _chat_user(self, text: str) -> str:
+        pre = self.assistant_prefix
+        if pre and text.rstrip().endswith(pre):
+            return text.rstrip()[: -len(pre)].rstrip()
+        return text
 
     def instances(self, docs: list[dict]) -> list[Instance]:
         return [

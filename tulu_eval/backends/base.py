@@ -88,7 +88,8 @@ class LocalBackend(Backend):
 
     def render(self, request: Request) -> str:
         if self.use_chat_template:
-            return self.tokenizer.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
+            return (self.tokenizer.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
+                    + request.assistant_prefix)
         return request.text
 
     def encode(self, prompt: str, settings: GenSettings) -> tuple[list[int], int]:
