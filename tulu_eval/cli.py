@@ -108,9 +108,12 @@ def main():
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
 @click.option("--cache", help="Generation cache file (sqlite). Default: ~/.cache/tulu_eval/generations.sqlite.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the generation cache.")
+@click.option("--chunk-size", type=click.IntRange(min=1),
+              help="Requests handed to the backend at once; generations are cached after each chunk.")
+@click.option("--no-report", is_flag=True, help="Do not write report.html into the run folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
-        include_path, cache, no_cache, as_json):
+        include_path, cache, no_cache, chunk_size, no_report, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -125,7 +128,8 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
         margs["use_chat_template"] = chat_template
     cfg = RunConfig(suite=suite, tasks=tasks_, limit=limit, model=model, base_url=base_url, backend=backend,
                     output_dir=output_dir, data_dir=data_dir, include_path=tuple(include_path), model_args=margs,
-                    cache="" if no_cache else cache, progress=True, max_tokens=max_tokens)
+                    cache="" if no_cache else cache, progress=True, max_tokens=max_tokens,
+                    chunk_size=chunk_size, report=not no_report)
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))

@@ -61,9 +61,11 @@ class DataFile:
         return path if path.exists() else None
 
     def missing_message(self, data_dir: Path | None) -> str:
-        where = f"in {data_dir}" if data_dir else f"(no data folder: pass --data-dir or set {ENV_VAR})"
-        hub = f"; or run without a data folder to load {self.hub.path} from the HF hub" if self.hub else ""
-        return f"missing data file {self.relpath} {where}: {self.how_to_get}{hub}"
+        if data_dir is None:
+            return (f"missing data file {self.relpath}: pass --data-dir or set {ENV_VAR} to a folder holding it "
+                    f"({self.how_to_get})")
+        hub = f", or unset {ENV_VAR} and drop --data-dir to load {self.hub.path} from the HF hub" if self.hub else ""
+        return f"missing data file {self.relpath} in {data_dir}: {self.how_to_get}{hub}"
 
     def read(self, data_dir: Path | None) -> list[dict]:
         path = self.locate(data_dir)
@@ -78,12 +80,12 @@ def _read_hub(source: DataFile) -> list[dict]:
     try:
         import datasets  # noqa: PLC0415
     except ImportError:
-        raise UserError(source.missing_message(None) + " (the `datasets` package is not installed)") from None
+        raise UserError(source.missing_message(None) + "; the HF hub fallback needs the `datasets` package") from None
     hub = source.hub
     try:
         ds = datasets.load_dataset(hub.path, hub.name, split=hub.split)
     except Exception as exc:  # network, auth, missing dataset: all user-facing
-        raise UserError(f"could not load {hub.path} from the HF hub ({type(exc).__name__}): "
+        raise UserError(f"could not load {hub.path} from the HF hub ({type(exc).__name__}); "
                         + source.missing_message(None)) from None
     rows = [dict(r) for r in ds]
     return [hub.convert(r) for r in rows] if hub.convert else rows

@@ -41,6 +41,7 @@ class RunConfig:
     chunk_size: int | None = None
     progress: bool = True
     max_tokens: int | None = None  # caps every task's max new tokens (smoke runs, fixtures)
+    report: bool = True  # write report.html into the run folder
 
 
 @dataclass
@@ -86,7 +87,7 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
     identity = {"model": model_fp, **backend.identity()}
     prompts = [backend.render(inst.request) for inst in instances]
     keys = [request_key(identity, p, inst.request.settings.as_dict()) for p, inst in zip(prompts, instances)]
-    done: dict[str, GenOutput] = cache.get_many(keys) if cache else {}
+    done: dict[str, GenOutput] = cache.get_many(keys) if cache is not None else {}
     todo: dict[str, int] = {}
     for i, key in enumerate(keys):
         if key not in done and key not in todo:
@@ -101,7 +102,7 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
             chunk = order[start:start + size]
             outs = backend.generate([instances[i].request for _, i in chunk], [prompts[i] for _, i in chunk])
             fresh = {key: out for (key, _), out in zip(chunk, outs)}
-            if cache:
+            if cache is not None:
                 cache.put_many(fresh)
             done.update(fresh)
             bar.update(len(chunk))
@@ -147,7 +148,7 @@ def run(cfg: RunConfig) -> dict:
         prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size, cfg.progress)
     finally:
         backend.close()
-        if cache:
+        if cache is not None:
             cache.close()
     t_gen = time.perf_counter()
     task_results: dict[str, dict] = {}
@@ -167,6 +168,9 @@ def run(cfg: RunConfig) -> dict:
                  "total_s": time.perf_counter() - t_start},
     )
     results_mod.write_results(out_dir, result)
+    if cfg.report:  # report.html beside results.json; a failure there only warns
+        from .report import write_run_report  # noqa: PLC0415
+        write_run_report(out_dir)
     result["_run_dir"] = str(out_dir)
     return result
 
