@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Regenerate the committed reference runs and their report:
+#
+#   reports/make_reference.sh            (LIMIT=10 by default: LIMIT=20 reports/make_reference.sh)
+#
+# The bundled SmolLM2-135M-Instruct on the dev suite (and the unseen suite, once it has tasks
+# with data), the first $LIMIT instances of each task, twice: with its chat template (the
+# default) and without (--no-chat-template), so the report has two real runs to compare.
+# Needs the benchmark data ($TULU_EVAL_DATA); generations are cached, so a rerun is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LIMIT="${LIMIT:-10}"
+OUT=reports/reference
+rm -rf "$OUT"/smollm2-*
+for suite in dev unseen; do
+  if ! tulu-eval tasks --suite "$suite" | grep -q ' found$'; then
+    echo "no $suite task has its data yet: skipping the $suite suite"
+    continue
+  fi
+  tulu-eval run --suite "$suite" --limit "$LIMIT" --no-report -o "$OUT/smollm2-chat-$suite"
+  tulu-eval run --suite "$suite" --limit "$LIMIT" --no-report --no-chat-template -o "$OUT/smollm2-plain-$suite"
+done
+tulu-eval report "$OUT"/smollm2-*/ -o "$OUT/report.html" --title "Reference: bundled SmolLM2-135M-Instruct, --limit $LIMIT"

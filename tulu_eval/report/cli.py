@@ -1,0 +1,31 @@
+"""``tulu-eval report RUN_DIR... -o report.html``: one self-contained HTML leaderboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .render import DEFAULT_MAX_INSTANCES, write_report
+
+
+@click.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="HTML file to write. Default: RUN_DIR/report.html for one run folder, else ./report.html.")
+@click.option("--title", help="Page title. Default: the models' names.")
+@click.option("--max-instances", type=click.IntRange(min=0), default=DEFAULT_MAX_INSTANCES, show_default=True,
+              help="Instances listed per model/run and task (failures first); the rest are only counted.")
+@click.option("--bootstrap-iters", type=click.IntRange(min=100), default=2000, show_default=True,
+              help="Paired bootstrap resamples per task and pair of runs.")
+def report(run_dirs, output, title, max_instances, bootstrap_iters):
+    """Render run folders into one HTML file that opens offline.
+
+    Leaderboard (sortable, ± standard errors, dev/unseen averages and their gap), per-skill
+    gaps, paired-bootstrap significance between runs, per-task drill-down with instances
+    (failures first), run metadata, and inline SVG charts. Runs of the same model and
+    backend settings with disjoint tasks (e.g. a dev run and an unseen run) share one row.
+    """
+    out = output or (run_dirs[0] / "report.html" if len(run_dirs) == 1 else Path("report.html"))
+    info = write_report(list(run_dirs), out, title=title, max_instances=max_instances, iters=bootstrap_iters)
+    click.echo(f"wrote {info['path']} ({info['bytes'] / 1e6:.2f} MB, {info['seconds']:.2f} s)")
