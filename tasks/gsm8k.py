@@ -1,17 +1,29 @@
-"""GSM8K (Cobbe et al., 2021), Tülu 3 dev-suite regime ``gsm8k::tulu``.
+"""GSM8K (Cobbe et al., 2021), Tülu 3 dev-suite regime, as OLMES ``gsm8k::tulu``.
 
-* data: ``gsm8k/test.jsonl`` (1,319 problems; HF hub ``openai/gsm8k`` ``main``/``test``)
-* prompt: "Question: {question}\\nAnswer:", 8 fixed chain-of-thought exemplars (Wei et al. 2022,
-  the set lm-eval's ``gsm8k-cot`` and OLMES's ``STD:GSM8k`` use), each ending
-  "So the answer is N.", given as earlier chat turns (few-shot as multi-turn)
-* generation: greedy, at most 512 new tokens, stop at "Question:"
-* metric: exact match on the final number; ``exact_match_flex`` (answer phrase, else the last
-  number; primary, as OLMES's ``exact_match``) and ``exact_match_strict`` (answer phrase only)
+* data: ``gsm8k/test.jsonl``, all 1,319 problems (HF hub ``openai/gsm8k`` ``main``/``test``)
+* prompt: "Question: {question}\\nAnswer:" after the 8 fixed chain-of-thought exemplars of OLMES
+  ``STD:GSM8k`` (Wei et al. 2022, each ending "So the answer is N."), few-shot as multi-turn
+  chat. As OLMES's chat format does, "Answer:" is the *assistant* prefix: the user turns say
+  "Question: ...", each exemplar answer reads "Answer: ... So the answer is N.", and the
+  generation prompt ends with "Answer:" after the chat template's assistant header. Without a
+  chat template the prompt is the plain 8-shot text ("Question: ...\\nAnswer: ...", blank lines
+  between), as OLMES ``gsm8k::olmes`` builds it.
+* generation: greedy, at most 512 new tokens, stop at "Question:", "</s>", "<|im_end|>"
+  (OLMES's chat stop sequences; its plain-text regime also stops at a blank line, which we do
+  not, since one stop list serves both formats)
+* metric: ``exact_match`` (primary, OLMES): last number of the response against the last number
+  of the gold ``#### N``. Also reported: ``exact_match_strict`` (the "So the answer is N" phrase)
+  and ``exact_match_flex`` (lm-eval's flexible extraction). See ``tulu_eval/verifiers/gsm8k.py``.
+* deviations: none known in prompt or scoring. The "Answer:" assistant prefix follows OLMES's
+  ``convert_chat_instance`` (context = chat template + ``assistant_prefix``); that GSM8K's chat
+  prefix is "Answer:" comes from reproductions of ``gsm8k::tulu``, not from OLMES's own
+  ``gsm8k.py``, which the search index does not hold. API chat backends cannot prefill the
+  assistant turn and drop the prefix.
 """
 
 from tulu_eval.data import DataFile, HubSource
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.gsm8k import GSM8KVerifier, gold_answer
+from tulu_eval.verifiers.gsm8k import GSM8KVerifier, short_answer
 
 EXEMPLARS = [
     ("There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, "
@@ -56,9 +68,10 @@ TASK = GenerationTask(
                   how_to_get="copy grade_school_math/data/test.jsonl from github.com/openai/grade-school-math"),
     prompt=prompt,
     fewshot=[(prompt({"question": q}), f"{cot} So the answer is {a}.") for q, cot, a in EXEMPLARS],
-    gold=lambda doc: gold_answer(doc["answer"]),
+    assistant_prefix="Answer:",
+    gold=lambda doc: short_answer(doc["answer"]),
     verifier=GSM8KVerifier(),
-    generation=GenSettings(max_tokens=512, temperature=0.0, stop=("Question:",)),
-    metric_keys=("exact_match_flex", "exact_match_strict"),
-    primary_metric="exact_match_flex",
+    generation=GenSettings(max_tokens=512, temperature=0.0, stop=("Question:", "</s>", "<|im_end|>")),
+    metric_keys=("exact_match", "exact_match_strict", "exact_match_flex"),
+    primary_metric="exact_match",
 )

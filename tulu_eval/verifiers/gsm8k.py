@@ -1,13 +1,17 @@
-"""GSM8K: exact match on the final number, with strict and flexible extraction.
+"""GSM8K: exact match on the final number, scored three ways.
 
-Extraction follows lm-eval's ``gsm8k-cot`` filters: *strict* takes the number after the
-answer phrase the few-shot exemplars teach ("So the answer is 6." in the Tülu/OLMES format;
-lm-eval's own exemplars say "The answer is 6."), *flexible* takes the last number-like span
-in the response (regex ``(-?[$0-9.,]{2,})|(-?[0-9]+)``, last match). Both are normalized like
-lm-eval's ``exact_match`` with ``regexes_to_ignore`` (``,``, ``$``, ``.*#### ``, a trailing
-``.``) and ``ignore_case``. The verifier's score is the flexible verdict (what OLMES's
-``exact_match`` counts: the answer phrase first, else the last number); the strict verdict is
-in ``details`` so a format failure stays visible.
+* ``exact_match`` (the score; OLMES ``gsm8k::tulu``, and open-instruct's GSM8K reward): commas
+  between digits are dropped, the *last* number (``[-+]?\\d*\\.\\d+|\\d+``) of the response is the
+  prediction and the last number of the gold answer the label. Note the regex keeps a sign only
+  on decimals, so "-5" is read as "5" -- OLMES does the same.
+* ``exact_match_strict``: lm-eval's ``strict-match`` filter with the phrase the few-shot exemplars
+  teach ("So the answer is N"): the first match, else ``[invalid]``.
+* ``exact_match_flex``: lm-eval's ``flexible-extract`` filter (last match of
+  ``(-?[$0-9.,]{2,})|(-?[0-9]+)``).
+
+Every comparison is lm-eval's / OLMES's ``exact_match``: the ``regexes_to_ignore`` of
+``gsm8k-cot.yaml`` (``,``, ``$``, ``.*#### ``, a trailing ``.``) are deleted from prediction
+and reference, then both are lower-cased and compared as strings.
 """
 
 from __future__ import annotations
@@ -19,44 +23,51 @@ from .base import Verifier, VerifierResult
 TULU_STRICT = r"So the answer is (\-?[0-9\.\,]+)"
 LM_EVAL_STRICT = r"The answer is (\-?[0-9\.\,]+)."
 FLEX = r"(-?[$0-9.,]{2,})|(-?[0-9]+)"
-_IGNORE = [re.compile(p) for p in (r",", r"\$", r"(?s).*#### ", r"\.$")]
+REGEXES_TO_IGNORE = (",", r"\$", r"(?s).*#### ", r"\.$")
 INVALID = "[invalid]"
+
+_NUMBER = re.compile(r"[-+]?\d*\.\d+|\d+")
+_DIGIT_COMMA = re.compile(r"(\d),(\d)")
+_IGNORE = [re.compile(p) for p in REGEXES_TO_IGNORE]
 
 
 def normalize(text: str) -> str:
-    """lm-eval's exact_match normalization for GSM8K (regexes_to_ignore, ignore_case)."""
+    """lm-eval ``exact_match`` preprocessing: delete ``regexes_to_ignore``, then lower-case."""
     for pat in _IGNORE:
         text = pat.sub("", text)
-    return text.lower().strip()
+    return text.lower()
 
 
-def extract_strict(response: str, pattern: str = TULU_STRICT) -> str:
-    """First match of the answer phrase (lm-eval ``regex`` filter, group 1), else [invalid]."""
-    match = re.search(pattern, response)
-    if not match:
-        return INVALID
-    groups = match.groups()
-    if not groups:
-        return match.group(0)
-    found = [g for g in groups if g]
-    return found[0] if found else INVALID
+def exact_match(prediction: str, reference: str) -> float:
+    return float(normalize(prediction) == normalize(reference))
 
 
-def extract_flex(response: str) -> str:
-    """Last number-like span (lm-eval ``regex`` filter with ``group_select: -1``)."""
-    matches = re.findall(FLEX, response)
+def last_number(text: str) -> str:
+    """OLMES ``_extract_answer``: the last number once digit-separating commas are gone."""
+    text = _DIGIT_COMMA.sub(r"\1\2", text)
+    numbers = _NUMBER.findall(text)
+    return numbers[-1] if numbers else text
+
+
+def regex_extract(response: str, pattern: str, group_select: int = 0) -> str:
+    """lm-eval's ``regex`` filter: the ``group_select``-th match (first non-empty group), stripped."""
+    matches = re.findall(pattern, response)
     if not matches:
         return INVALID
-    last = matches[-1]
-    if isinstance(last, tuple):
-        nonempty = [m for m in last if m]
-        return nonempty[0] if nonempty else INVALID
-    return last
+    match = matches[group_select]
+    if isinstance(match, tuple):
+        found = [m for m in match if m]
+        match = found[0] if found else INVALID
+    return match.strip()
+
+
+def short_answer(ground_truth) -> str:
+    """The gold number: the text after the last ``####`` of a GSM8K solution, or the value itself."""
+    return str(ground_truth).split("####")[-1].strip()
 
 
 def gold_answer(answer_field: str) -> str:
-    """The number after ``####`` in a GSM8K solution, normalized."""
-    return normalize(answer_field.split("####")[-1].strip())
+    return short_answer(answer_field)
 
 
 class GSM8KVerifier(Verifier):
@@ -66,10 +77,16 @@ class GSM8KVerifier(Verifier):
         self.strict_pattern = strict_pattern
 
     def _verify(self, response: str, ground_truth) -> VerifierResult:
-        gold = normalize(str(ground_truth))
-        strict = extract_strict(response, self.strict_pattern)
-        flex = extract_flex(response)
-        strict_ok = float(strict != INVALID and normalize(strict) == gold)
-        flex_ok = float(flex != INVALID and normalize(flex) == gold)
-        return VerifierResult(flex_ok, {"extracted": flex, "extracted_strict": strict,
-                                        "exact_match_strict": strict_ok, "exact_match_flex": flex_ok})
+        gold = short_answer(ground_truth)
+        predicted = last_number(response)
+        strict = regex_extract(response, self.strict_pattern, 0)
+        flex = regex_extract(response, FLEX, -1)
+        em = exact_match(predicted, last_number(gold))
+        return VerifierResult(em, {
+            "extracted": predicted,
+            "extracted_strict": strict,
+            "extracted_flex": flex,
+            "exact_match": em,
+            "exact_match_strict": exact_match(strict, gold),
+            "exact_match_flex": exact_match(flex, gold),
+        })
