@@ -83,36 +83,84 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
 
 def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cache: GenerationCache | None,
                  chunk_size: int | None = None, progress: bool = True) -> tuple[list[str], list[GenOutput], dict]:
-    """Render, look up the cache, generate what is missing chunk by chunk, caching as it goes."""
+    """Render, look up the cache, run what is missing chunk by chunk, caching as it goes.
+
+    Generation requests and log-likelihood requests (one unit per continuation) are both cached
+    under the same identity; identical units across tasks are computed once.
+    """
     identity = {"model": model_fp, **backend.identity()}
     prompts = [backend.render(inst.request) for inst in instances]
-    keys = [request_key(identity, p, inst.request.settings.as_dict()) for p, inst in zip(prompts, instances)]
-    done: dict[str, GenOutput] = cache.get_many(keys) if cache is not None else {}
-    todo: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key not in done and key not in todo:
-            todo[key] = i
+    units: list[list[str]] = []  # cache keys of each instance: one (generation) or one per continuation
+    gen_todo: dict[str, int] = {}
+    ll_todo: dict[str, tuple[str, str]] = {}
+    for i, (p, inst) in enumerate(zip(prompts, instances)):
+        conts = inst.request.continuations
+        if conts is None:
+            units.append([request_key(identity, p, inst.request.settings.as_dict())])
+        else:
+            units.append([request_key(identity, p, {"loglikelihood": c}) for c in conts])
+    all_keys = [k for ks in units for k in ks]
+    done: dict[str, GenOutput] = cache.get_many(all_keys) if cache is not None else {}
+    for i, (ks, inst) in enumerate(zip(units, instances)):
+        for j, key in enumerate(ks):
+            if key in done:
+                continue
+            if inst.request.continuations is None:
+                gen_todo.setdefault(key, i)
+            else:
+                ll_todo.setdefault(key, (prompts[i], inst.request.continuations[j]))
     # longest prompts first: similar lengths share chunks, and memory peaks early
-    order = sorted(todo.items(), key=lambda kv: -len(prompts[kv[1]]))
-    stats = {"requests": len(keys), "cached": len(keys) - len(todo), "generated": len(todo), "generate_s": 0.0}
+    gen_order = sorted(gen_todo.items(), key=lambda kv: -len(prompts[kv[1]]))
+    ll_order = sorted(ll_todo.items(), key=lambda kv: -len(kv[1][0]) - len(kv[1][1]))
+    n_units = len(set(all_keys))
+    stats = {"requests": len(instances), "units": n_units, "cached": n_units - len(gen_order) - len(ll_order),
+             "generated": len(gen_order), "scored": len(ll_order), "generate_s": 0.0}
     size = chunk_size or backend.chunk_size
     t0 = time.perf_counter()
-    with tqdm(total=len(order), desc="generating", unit="req", disable=not progress or not order) as bar:
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
+    total = len(gen_order) + len(ll_order)
+    with tqdm(total=total, desc="generating", unit="req", disable=not progress or not total) as bar:
+        for start in range(0, len(gen_order), size):
+            chunk = gen_order[start:start + size]
             outs = backend.generate([instances[i].request for _, i in chunk], [prompts[i] for _, i in chunk])
-            fresh = {key: out for (key, _), out in zip(chunk, outs)}
-            if cache is not None:
-                cache.put_many(fresh)
-            done.update(fresh)
+            _store(cache, done, {key: out for (key, _), out in zip(chunk, outs)})
+            bar.update(len(chunk))
+        bar.set_description("scoring choices")
+        ll_size = max(size, 256)
+        for start in range(0, len(ll_order), ll_size):
+            chunk = ll_order[start:start + ll_size]
+            res = backend.loglikelihood([pair for _, pair in chunk])
+            _store(cache, done, {key: GenOutput(texts=[], num_tokens=[r.num_tokens], logprobs=[r.logprob],
+                                                is_greedy=[r.is_greedy]) for (key, _), r in zip(chunk, res)})
             bar.update(len(chunk))
     stats["generate_s"] = round(time.perf_counter() - t0, 3)
-    return prompts, [done[k] for k in keys], stats
+    outputs = []
+    for ks, inst in zip(units, instances):
+        if inst.request.continuations is None:
+            outputs.append(done[ks[0]])
+        else:
+            parts = [done[k] for k in ks]
+            outputs.append(GenOutput(texts=[], num_tokens=[p.num_tokens[0] for p in parts],
+                                     logprobs=[p.logprobs[0] for p in parts], is_greedy=[p.is_greedy[0] for p in parts]))
+    return prompts, outputs, stats
+
+
+def _store(cache: GenerationCache | None, done: dict, fresh: dict) -> None:
+    if cache is not None:
+        cache.put_many(fresh)
+    done.update(fresh)
 
 
 def prediction_rows(instances: list[Instance], prompts: list[str], outputs: list[GenOutput]) -> list[dict]:
     rows = []
     for inst, prompt, out in zip(instances, prompts, outputs):
+        if inst.request.continuations is not None:
+            conts = list(inst.request.continuations)
+            best = max(range(len(conts)), key=lambda j: out.logprobs[j])
+            rows.append({"id": inst.id, "task": inst.task, "group": inst.group, "prompt": prompt,
+                         "output": conts[best], "continuations": conts, "logprobs": out.logprobs,
+                         "is_greedy": out.is_greedy, "continuation_tokens": out.num_tokens, "gold": inst.gold,
+                         "num_tokens": 0})
+            continue
         row = {"id": inst.id, "task": inst.task, "group": inst.group, "prompt": prompt, "output": out.texts[0],
                "gold": inst.gold, "num_tokens": sum(out.num_tokens), "finish_reason": (out.finish_reasons or [""])[0]}
         if len(out.texts) > 1:
@@ -126,7 +174,7 @@ def score_rows(task: GenerationTask, rows: list[dict]) -> list[dict]:
     scored = []
     for row in rows:
         inst = Instance(task=task.name, id=row["id"], doc={}, request=None, gold=row["gold"], group=row.get("group"))
-        rec = task.score(inst, row.get("outputs") or [row["output"]])
+        rec = task.score_row(inst, row)
         scored.append({**row, **rec})
     return scored
 

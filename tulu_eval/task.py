@@ -49,6 +49,9 @@ class Request:
     settings: GenSettings
     # opens the assistant turn after the chat template's generation prompt (OLMES ``assistant_prefix``)
     assistant_prefix: str = ""
+    # set for log-likelihood requests: score each continuation after the rendered prompt
+    # instead of generating (multiple-choice tasks, see tulu_eval/mc.py)
+    continuations: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -75,8 +78,8 @@ class GenerationTask:
     data: DataFile
     prompt: Callable[[dict], str]
     gold: Callable[[dict], Any]
-    verifier: Verifier
     primary_metric: str
+    verifier: Verifier | None = None  # generative tasks need one; multiple-choice tasks (mc.py) do not
     regime: str = "tulu"
     description: str = ""
     generation: GenSettings = field(default_factory=GenSettings)
@@ -102,6 +105,8 @@ class GenerationTask:
     in_average: bool = True
 
     def __post_init__(self):
+        if self.verifier is None and type(self) is GenerationTask:
+            raise ValueError(f"task {self.name}: a generative task needs a verifier")
         if self.suite not in SUITES:
             raise ValueError(f"task {self.name}: suite must be one of {SUITES}, not {self.suite!r}")
         if self.skill not in SKILLS:
@@ -147,6 +152,10 @@ class GenerationTask:
         ]
 
     # --- responses -> scores -------------------------------------------------------------
+    def score_row(self, instance: Instance, row: dict) -> dict:
+        """Sample-level record from a saved prediction row (what ``run`` and ``score`` call)."""
+        return self.score(instance, row.get("outputs") or [row["output"]])
+
     def score(self, instance: Instance, outputs: list[str]) -> dict:
         """Sample-level record for one instance (``outputs`` holds ``n`` samples)."""
         results = [self.verifier.verify(o, instance.gold) for o in outputs]

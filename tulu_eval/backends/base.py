@@ -19,9 +19,22 @@ from ..task import GenSettings, Request
 
 @dataclass
 class GenOutput:
+    """What a backend returns for one request: ``n`` generated texts, or, for a log-likelihood
+    request, one summed log-probability per continuation (``logprobs``) and whether greedy
+    decoding would have produced the continuation (``is_greedy``)."""
+
     texts: list[str]
     num_tokens: list[int] = field(default_factory=list)
     finish_reasons: list[str] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    is_greedy: list[bool] = field(default_factory=list)
+
+
+@dataclass
+class LLResult:
+    logprob: float
+    is_greedy: bool
+    num_tokens: int
 
 
 def apply_stop(text: str, stop: Sequence[str]) -> str:
@@ -58,8 +71,10 @@ class Backend:
     def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
         raise NotImplementedError
 
-    def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[float]:
-        raise UserError(f"backend {self.name!r} cannot score log-likelihoods; use --backend hf or vllm")
+    def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
+        """Summed log-probability of each ``continuation`` after its rendered ``context``."""
+        raise UserError(f"backend {self.name!r} cannot score log-likelihoods (multiple-choice tasks); "
+                        "use --backend hf or vllm, or an OpenAI-compatible server with echo+logprobs")
 
     def close(self) -> None:
         pass
@@ -104,6 +119,27 @@ class LocalBackend(Backend):
         if len(ids) > keep:
             ids = ids[-keep:]
         return ids, min(max_new, self.max_model_len - len(ids))
+
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """Context and continuation tokens as lm-eval splits them: the pair is tokenized whole
+        (so tokens merging across the boundary are handled) and the context's own length cuts it;
+        trailing spaces of the context move to the continuation. The context is left-truncated
+        so that both fit in ``max_model_len``."""
+        spaces = len(context) - len(context.rstrip(" "))
+        if spaces:
+            context, continuation = context[:-spaces], context[-spaces:] + continuation
+        add = not self.use_chat_template
+        whole = self.tokenizer(context + continuation, add_special_tokens=add)["input_ids"]
+        ctx = self.tokenizer(context, add_special_tokens=add)["input_ids"]
+        ctx_ids, cont_ids = whole[: len(ctx)], whole[len(ctx):]
+        if not cont_ids:
+            raise UserError("log-likelihood request with an empty continuation")
+        keep = self.max_model_len - len(cont_ids)
+        if keep < 1:
+            cont_ids = cont_ids[-(self.max_model_len - 1):]
+            keep = 1
+        return ctx_ids[-keep:], cont_ids
 
 
 def settings_key(settings: GenSettings) -> str:

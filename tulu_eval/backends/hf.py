@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..task import Request
-from .base import GenOutput, LocalBackend, apply_stop
+from .base import GenOutput, LLResult, LocalBackend, apply_stop
 
 
 class HFBackend(LocalBackend):
@@ -113,6 +113,40 @@ class HFBackend(LocalBackend):
                 reasons.append(reason)
             outputs.append(GenOutput(texts, counts, reasons))
         return outputs
+
+    def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
+        """Exact log-likelihoods: one forward pass per distinct input sequence (continuations of one
+        token after the same context share it), left-padded batches, logits kept only for the
+        continuation positions."""
+        import torch  # noqa: PLC0415
+
+        model = self._load()
+        encoded = [self.encode_pair(c, x) for c, x in pairs]
+        units: dict[tuple[int, ...], list[int]] = {}
+        for i, (ctx, cont) in enumerate(encoded):
+            units.setdefault(tuple(ctx + cont[:-1]), []).append(i)
+        inputs = sorted(units, key=len, reverse=True)
+        results: list[LLResult | None] = [None] * len(pairs)
+        pad = self.tokenizer.pad_token_id
+        for start in range(0, len(inputs), self.batch_size):
+            batch = inputs[start:start + self.batch_size]
+            width = max(len(x) for x in batch)
+            keep = max(len(encoded[i][1]) for x in batch for i in units[x])
+            ids = torch.tensor([[pad] * (width - len(x)) + list(x) for x in batch], device=self.device)
+            mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in batch], device=self.device)
+            pos = (mask.cumsum(-1) - 1).clamp(min=0)
+            with torch.inference_mode():
+                logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=keep).logits
+                logp = torch.log_softmax(logits.float(), dim=-1)
+            for row, x in enumerate(batch):
+                for i in units[x]:
+                    cont = encoded[i][1]
+                    lp = logp[row, keep - len(cont):]  # the positions that predict the continuation
+                    target = torch.tensor(cont, device=self.device)
+                    total = lp.gather(-1, target[:, None]).sum().item()
+                    greedy = bool((lp.argmax(-1) == target).all().item())
+                    results[i] = LLResult(total, greedy, len(cont))
+        return results  # type: ignore[return-value]
 
     def _eos_ids(self) -> list[int]:
         eos = self.model.generation_config.eos_token_id

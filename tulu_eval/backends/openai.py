@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..task import Request
-from .base import Backend, GenOutput, apply_stop
+from .base import Backend, GenOutput, LLResult, apply_stop
 
 
 class OpenAIBackend(Backend):
@@ -84,6 +84,31 @@ class OpenAIBackend(Backend):
             num_tokens=[total // max(1, len(choices))] * len(choices),
             finish_reasons=[c.get("finish_reason") or "" for c in choices],
         )
+
+    def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
+        """Via ``/completions`` with ``echo`` and ``logprobs`` (vLLM and most local servers support it;
+        hosted chat-only APIs do not). Plain-text prompts only: needs ``api=completions``."""
+        if self.api != "completions":
+            raise UserError("log-likelihood scoring over HTTP needs --model-args api=completions "
+                            "(a server that supports echo+logprobs on /completions)")
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(lambda p: self._ll_one(*p), pairs))
+
+    def _ll_one(self, context: str, continuation: str) -> LLResult:
+        body = {"model": self.model, "prompt": context + continuation, "max_tokens": 1, "temperature": 0,
+                "echo": True, "logprobs": 1}
+        data = self._post(f"{self.base_url}/completions", body)
+        lp = (data["choices"][0].get("logprobs") or {})
+        offsets, tokens, values = lp.get("text_offset"), lp.get("tokens"), lp.get("token_logprobs")
+        if not offsets or values is None:
+            raise UserError(f"{self.base_url}: the server does not return echoed prompt logprobs")
+        n_prompt = len(tokens) - 1  # the last token is the one generated
+        idx = [i for i in range(n_prompt) if offsets[i] >= len(context)]
+        if not idx or any(values[i] is None for i in idx):
+            raise UserError(f"{self.base_url}: no prompt logprobs for the continuation")
+        tops = lp.get("top_logprobs") or [None] * len(tokens)
+        greedy = all(tops[i] and max(tops[i].values()) <= values[i] + 1e-9 for i in idx)
+        return LLResult(sum(values[i] for i in idx), greedy, len(idx))
 
     def _post(self, url: str, body: dict) -> dict:
         import requests  # noqa: PLC0415

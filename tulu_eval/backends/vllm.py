@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..task import Request
-from .base import GenOutput, LocalBackend, apply_stop
+from .base import GenOutput, LLResult, LocalBackend, apply_stop
 
 
 def vllm_available() -> bool:
@@ -99,6 +99,25 @@ class VLLMBackend(LocalBackend):
                 num_tokens=[len(c.token_ids) for c in completions],
                 finish_reasons=[c.finish_reason or "" for c in completions],
             ))
+        return results
+
+    def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
+        """Log-likelihoods from vLLM's prompt logprobs (prefix caching shares common contexts)."""
+        llm = self._load()
+        from vllm import SamplingParams  # noqa: PLC0415
+
+        encoded = [self.encode_pair(c, x) for c, x in pairs]
+        params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
+        outs = llm.generate([{"prompt_token_ids": ctx + cont} for ctx, cont in encoded], params, use_tqdm=False)
+        results = []
+        for (ctx, cont), out in zip(encoded, outs):
+            per_pos = out.prompt_logprobs[len(ctx):]
+            total, greedy = 0.0, True
+            for tok, entry in zip(cont, per_pos):
+                lp = entry[tok]
+                total += lp.logprob
+                greedy = greedy and lp.rank == 1
+            results.append(LLResult(total, greedy, len(cont)))
         return results
 
     def close(self) -> None:

@@ -1,0 +1,104 @@
+"""Log-likelihood scoring on the real bundled model: exactness, batching, and a multiple-choice run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import run_cli
+
+PAIRS = [
+    ("The capital of France is", " Paris"),
+    ("The capital of France is", " Berlin"),
+    ("The capital of France is ", "Paris"),  # trailing space moves into the continuation
+    ("Question: 2 + 2 =\nAnswer:", " 4"),
+    ("Question: 2 + 2 =\nAnswer:", " four, obviously"),
+    ("Once upon a time", " there was a little girl who lived in a village near the forest."),
+]
+
+
+def _naive(model, tok, context, continuation):
+    import torch
+
+    ctx = tok(context)["input_ids"]
+    whole = tok(context + continuation)["input_ids"]
+    cont = whole[len(ctx):]
+    with torch.inference_mode():
+        logits = model(torch.tensor([whole])).logits[0].float()
+    logp = torch.log_softmax(logits, -1)
+    return sum(logp[len(ctx) - 1 + k, t].item() for k, t in enumerate(cont)), len(cont)
+
+
+def test_hf_loglikelihood_equals_unbatched_forward(bundled_model):
+    from tulu_eval.backends.hf import HFBackend
+
+    be = HFBackend(str(bundled_model), batch_size=3, use_chat_template=False)
+    got = be.loglikelihood(PAIRS)
+    model, tok = be.model, be.tokenizer
+    for (ctx, cont), res in zip(PAIRS, got):
+        c, x = (ctx.rstrip(" "), ctx[len(ctx.rstrip(" ")):] + cont)
+        want, n = _naive(model, tok, c, x)
+        assert res.num_tokens == n
+        assert res.logprob == pytest.approx(want, abs=2e-4), (ctx, cont)
+    assert got[0].logprob > got[1].logprob  # Paris beats Berlin
+    assert got[2].logprob == pytest.approx(got[0].logprob, abs=1e-6)
+
+
+MC_TASK = '''
+"""Five MMLU abstract-algebra questions as letter choices (test fixture task)."""
+from tulu_eval.data import DataFile
+from tulu_eval.mc import MultipleChoiceTask
+
+def prompt(doc):
+    opts = "".join(f"\\n{l}. {doc[l]}" for l in "ABCD")
+    return f"{doc['question']}{opts}\\nAnswer:"
+
+TASK = MultipleChoiceTask(
+    name="mmlu_algebra_mc_fixture", suite="dev", skill="knowledge", in_average=False,
+    data=DataFile("mmlu/test/abstract_algebra_test.csv", kwargs={"fieldnames": ["question", "A", "B", "C", "D", "answer"]}),
+    prompt=prompt, choices=lambda doc: [" A", " B", " C", " D"], gold=lambda doc: "ABCD".index(doc["answer"]),
+    primary_metric="acc",
+)
+'''
+
+
+def test_multiple_choice_run_end_to_end(tmp_path, bundled_model, data_dir):
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "mc.py").write_text(MC_TASK)
+    res = run_cli("run", "--tasks", "mmlu_algebra_mc_fixture", "--include-path", str(tmp_path / "tasks"),
+                  "--limit", "5", "--backend", "hf", "--no-cache", "-o", str(tmp_path / "run"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    result = json.loads((tmp_path / "run" / "results.json").read_text())
+    task = result["tasks"]["mmlu_algebra_mc_fixture"]
+    assert set(task["metrics"]) == {"acc", "acc_norm"} and task["num_instances"] == 5
+    rows = [json.loads(line) for line in (tmp_path / "run" / "predictions" / "mmlu_algebra_mc_fixture.jsonl").open()]
+    assert all(len(r["logprobs"]) == 4 and r["output"] in r["continuations"] for r in rows)
+    assert result["generation"]["scored"] == 20 and result["tokens_generated"] == 0
+
+
+def test_openai_chat_backend_refuses_loglikelihood():
+    from tulu_eval.backends.openai import OpenAIBackend
+    from tulu_eval.errors import UserError
+
+    be = OpenAIBackend.__new__(OpenAIBackend)
+    be.api = "chat"
+    with pytest.raises(UserError, match="api=completions"):
+        be.loglikelihood([("a", " b")])
+
+
+@pytest.mark.slow
+def test_vllm_loglikelihood_matches_hf(bundled_model):
+    from tulu_eval.backends.hf import HFBackend
+    from tulu_eval.backends.vllm import VLLMBackend
+
+    hf = HFBackend(str(bundled_model), use_chat_template=False).loglikelihood(PAIRS)
+    vl_backend = VLLMBackend(str(bundled_model), use_chat_template=False)
+    try:
+        vl = vl_backend.loglikelihood(PAIRS)
+    finally:
+        vl_backend.close()
+    for a, b in zip(hf, vl):
+        assert a.num_tokens == b.num_tokens
+        assert a.logprob == pytest.approx(b.logprob, abs=1e-3)
+        assert a.is_greedy == b.is_greedy
