@@ -108,18 +108,25 @@ def main():
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
 @click.option("--cache", help="Generation cache file (sqlite). Default: ~/.cache/tulu_eval/generations.sqlite.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the generation cache.")
+@click.option("--judge-model", help="Judge model for tasks scored by a model (AlpacaEval, safety classifier): "
+              "HF id, folder, or openai:<name>.")
+@click.option("--judge-base-url", help="Server URL when --judge-model is openai:<name>.")
+@click.option("--judge-backend", type=click.Choice(["vllm", "hf", "openai"]), help="Backend of the judge model.")
+@click.option("--judge-model-args", help="Judge backend options as k=v,k=v.")
 @click.option("--chunk-size", type=click.IntRange(min=1),
               help="Requests handed to the backend at once; generations are cached after each chunk.")
 @click.option("--no-report", is_flag=True, help="Do not write report.html into the run folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
-        include_path, cache, no_cache, chunk_size, no_report, as_json):
+        include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
+        no_report, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
     fingerprint, versions, data hashes, timings, token counts) and predictions/<task>.jsonl.
     Generations are cached, so re-running a killed command resumes it.
     """
+    from .judge import JudgeConfig  # noqa: PLC0415
     from .runner import RunConfig, run as run_eval  # noqa: PLC0415
     from .results import format_table  # noqa: PLC0415
 
@@ -129,7 +136,8 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
     cfg = RunConfig(suite=suite, tasks=tasks_, limit=limit, model=model, base_url=base_url, backend=backend,
                     output_dir=output_dir, data_dir=data_dir, include_path=tuple(include_path), model_args=margs,
                     cache="" if no_cache else cache, progress=True, max_tokens=max_tokens,
-                    chunk_size=chunk_size, report=not no_report)
+                    chunk_size=chunk_size, report=not no_report,
+                    judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)))
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))

@@ -20,6 +20,7 @@ from .backends import Backend, GenOutput, make_backend
 from .cache import GenerationCache, request_key
 from .data import file_sha256, resolve_data_dir
 from .errors import UserError
+from .judge import JudgeConfig, run_judges
 from .models import cache_dir, fingerprint, resolve_model
 from .registry import Registry
 from .task import GenerationTask, Instance
@@ -42,6 +43,7 @@ class RunConfig:
     progress: bool = True
     max_tokens: int | None = None  # caps every task's max new tokens (smoke runs, fixtures)
     report: bool = True  # write report.html into the run folder
+    judge: JudgeConfig = field(default_factory=JudgeConfig)  # --judge-model etc.
 
 
 @dataclass
@@ -63,6 +65,12 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
     for task in selected:
         if cfg.max_tokens is not None and cfg.max_tokens < task.generation.max_tokens:
             task = task.with_overrides(generation=replace(task.generation, max_tokens=cfg.max_tokens))
+        if getattr(task.judge, "required", False) and not cfg.judge.model:
+            reason = f"{task.name} needs a judge model: pass --judge-model (HF id, folder or openai:<name>)"
+            if task.name in explicit:
+                raise UserError(reason)
+            skipped[task.name] = reason
+            continue
         missing = [f for f in task.data_files() if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
         if missing:
             reason = missing[0].missing_message(data_dir)
@@ -193,19 +201,26 @@ def run(cfg: RunConfig) -> dict:
     all_instances = [i for t in plan.tasks for i in plan.instances[t.name]]
     t_plan = time.perf_counter()
     try:
-        prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size, cfg.progress)
+        try:
+            prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size,
+                                                       cfg.progress)
+        finally:
+            backend.close()
+        rows_by_task: dict[str, list[dict]] = {}
+        offset = 0
+        for task in plan.tasks:
+            n = len(plan.instances[task.name])
+            rows_by_task[task.name] = prediction_rows(plan.instances[task.name], prompts[offset:offset + n],
+                                                      outputs[offset:offset + n])
+            offset += n
+        judge_info = run_judges(plan.tasks, rows_by_task, cfg.judge, cache, cfg.chunk_size, cfg.progress)
     finally:
-        backend.close()
         if cache is not None:
             cache.close()
     t_gen = time.perf_counter()
     task_results: dict[str, dict] = {}
-    offset = 0
     for task in plan.tasks:
-        n = len(plan.instances[task.name])
-        rows = prediction_rows(plan.instances[task.name], prompts[offset:offset + n], outputs[offset:offset + n])
-        offset += n
-        scored = score_rows(task, rows)
+        scored = score_rows(task, rows_by_task[task.name])
         results_mod.write_predictions(out_dir, task.name, scored)
         task_results[task.name] = results_mod.task_summary(task, scored, plan.data_files[task.name])
     t_score = time.perf_counter()
@@ -215,6 +230,8 @@ def run(cfg: RunConfig) -> dict:
         timings={"plan_s": t_plan - t_start, "generate_s": t_gen - t_plan, "score_s": t_score - t_gen,
                  "total_s": time.perf_counter() - t_start},
     )
+    if judge_info:
+        result["judge"] = judge_info
     results_mod.write_results(out_dir, result)
     if cfg.report:  # report.html beside results.json; a failure there only warns
         from .report import write_run_report  # noqa: PLC0415

@@ -103,6 +103,8 @@ class GenerationTask:
     aliases: Sequence[str] = ()
     # counted in its suite's average (False for a variant such as MATH-500 beside full MATH)
     in_average: bool = True
+    # a model judge (tulu_eval/judge.py) that reads the outputs before scoring, e.g. AlpacaEval
+    judge: Any = None
 
     def __post_init__(self):
         if self.verifier is None and type(self) is GenerationTask:
