@@ -75,7 +75,7 @@ def bar_chart(tasks: list[str], labels: list[str], values: list[list], stderrs: 
 
 def scatter(points: list[tuple[int, str, float, float]]) -> str:
     """Dev average (x) against unseen average (y) per entry; the diagonal is 'no gap'."""
-    size, pad = 320, 44
+    size, pad = 360, 44
     top = _top([p[2] for p in points] + [p[3] for p in points])
     span = size - 2 * pad
 
@@ -85,8 +85,9 @@ def scatter(points: list[tuple[int, str, float, float]]) -> str:
     def sy(v: float) -> float:
         return size - pad - span * min(100 * v, top) / top
 
-    out = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
-           f'viewBox="0 0 {size} {size}" role="img" aria-label="dev average against unseen average">']
+    wide = size + 150  # room for the point labels right of the plot
+    out = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{wide}" height="{size}" '
+           f'viewBox="0 0 {wide} {size}" role="img" aria-label="dev average against unseen average">']
     for t in _ticks(top):
         out.append(f'<line x1="{sx(t / 100):.1f}" x2="{sx(t / 100):.1f}" y1="{pad}" y2="{size - pad}" class="grid"/>'
                    f'<line x1="{pad}" x2="{size - pad}" y1="{sy(t / 100):.1f}" y2="{sy(t / 100):.1f}" class="grid"/>'
@@ -98,7 +99,9 @@ def scatter(points: list[tuple[int, str, float, float]]) -> str:
                'unseen average</text>')
     for k, label, dev, unseen in points:
         tip = f"{label}: dev {100 * dev:.1f}, unseen {100 * unseen:.1f}, gap {100 * (dev - unseen):+.1f}"
+        short = label if len(label) <= 28 else label[:27] + "…"
         out.append(f'<circle cx="{sx(dev):.1f}" cy="{sy(unseen):.1f}" r="6" fill="{color(k)}" stroke="#fff">'
-                   f'<title>{escape(tip)}</title></circle>')
+                   f'<title>{escape(tip)}</title></circle>'
+                   f'<text x="{sx(dev) + 9:.1f}" y="{sy(unseen) + 4:.1f}" class="point-label">{escape(short)}</text>')
     out.append("</svg>")
     return "".join(out)

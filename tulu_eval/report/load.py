@@ -208,7 +208,7 @@ def read_view(run: Run, task: str, summary: dict, max_instances: int) -> TaskVie
         if row.get("group"):
             view.groups[iid] = str(row["group"])
         view.verdicts[_verdict_class(row.get("verdict"))] += 1
-        view.finish[row.get("finish_reason") or "?"] += 1
+        view.finish[row.get("finish_reason") or ("scored choices" if "continuations" in row else "?")] += 1
         if row.get("extracted") in (None, "", []):
             view.no_answer += 1
     view.total = len(rows)
@@ -233,7 +233,14 @@ def _display_row(row: dict, skip: int) -> SimpleNamespace:
         id=str(row.get("id")), group=row.get("group") or "", prompt=prompt, prompt_cut=prompt_cut, output=output,
         output_cut=output_cut, gold=gold, extracted=extracted, verdict=verdict, verdict_class=_verdict_class(verdict),
         metrics=row.get("metrics") or {}, details=details if details not in ("{}", "") else "",
-        finish_reason=row.get("finish_reason") or "", num_tokens=row.get("num_tokens"))
+        finish_reason=row.get("finish_reason") or "", num_tokens=row.get("num_tokens"), choices=_choices(row))
+
+
+def _choices(row: dict) -> list[tuple[str, str]]:
+    """Multiple-choice rows: each continuation with its log-likelihood, as scored."""
+    conts, logprobs = row.get("continuations") or [], row.get("logprobs") or []
+    return [(_cut(c, 300)[0], f"{lp:.3f}" if isinstance(lp, (int, float)) else str(lp))
+            for c, lp in zip(conts[:26], logprobs[:26])]
 
 
 def load_entries(paths: list[str | os.PathLike], max_instances: int = 50) -> list[Entry]:
