@@ -1,0 +1,397 @@
+"""Decontamination: find eval instances whose prompt text is in the training data.
+
+Method (open-instruct's n-gram mode, without a search engine): each eval instance's prompt
+(``task.prompt(doc)``: the user message, no few-shot exemplars) is split into words (see
+:mod:`tulu_eval.decontam_ngrams`), and the words every prompt of a task shares at its start and end
+(the task's template, e.g. "Question:" ... "Answer:") are dropped. Its distinct word n-grams
+(default n=8) are hashed into an in-memory index. Training rows are streamed in chunks (across
+worker processes) and hashed the same way; an instance's score is the largest fraction of its
+n-grams found in any single training row, and it is contaminated when that score is >= the
+threshold (default 0.5). Memory grows with the eval index, not with the training data.
+
+Library use (e.g. a trainer refusing contaminated data)::
+
+    from tulu_eval.decontam import decontaminate
+    report = decontaminate(["sft.jsonl"], suite="dev,unseen")
+    if report.contaminated_rows("sft.jsonl"):
+        raise SystemExit(report.table())
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .decontam_fields import Chunk, FieldSpec, chunk_to_norm, detect_field
+from .decontam_io import file_format, first_row, iter_chunks, jsonl_chunks, write_clean
+from .decontam_ngrams import Lookup, overlap_text, score_chunk, words
+from .errors import UserError
+
+REPORT_NAME = "decontamination.json"
+MAX_LISTED_ROWS = 20  # per contaminated instance, besides the best row
+
+
+@dataclass
+class EvalIndex:
+    """The eval side: one entry per instance (task, id, normalized prompt) and the n-gram lookup."""
+
+    n: int
+    lookup: Lookup
+    tasks: list[str]
+    task_of: np.ndarray   # instance -> task number
+    ids: list[str]
+    texts: list[str]      # the words that were indexed (template trimmed), space-joined
+    trimmed: dict = field(default_factory=dict)  # task -> (prefix words, suffix words) dropped
+    skipped: dict = field(default_factory=dict)  # task -> why it is not indexed
+
+    @classmethod
+    def from_instances(cls, instances: dict[str, Sequence[tuple[str, str]]], n: int = 8,
+                       trim_template: bool = True, skipped: dict | None = None) -> "EvalIndex":
+        """Index ``{task: [(instance id, prompt text), ...]}``."""
+        if n < 1:
+            raise UserError(f"-n must be at least 1, not {n}")
+        tasks, task_of, ids, texts, trimmed = [], [], [], [], {}
+        for t, (task, items) in enumerate(instances.items()):
+            toks = [words(text) for _, text in items]
+            pre, suf = _common_edges(toks) if trim_template else (0, 0)
+            if pre or suf:
+                trimmed[task] = (" ".join(toks[0][:pre]), " ".join(toks[0][len(toks[0]) - suf:]))
+            tasks.append(task)
+            for (iid, _), tok in zip(items, toks):
+                task_of.append(t)
+                ids.append(str(iid))
+                texts.append(" ".join(tok[pre: len(tok) - suf]))
+        lookup, _ = Lookup.build(texts, n)
+        return cls(n, lookup, tasks, np.array(task_of, dtype=np.int32), ids, texts, trimmed, dict(skipped or {}))
+
+    @classmethod
+    def from_registry(cls, suite: str | None = None, tasks: str | None = None, data_dir=None,
+                      include_path: Iterable[str] = (), n: int = 8, trim_template: bool = True) -> "EvalIndex":
+        """Index the prompts of the tasks chosen as in ``tulu-eval run``; tasks without data are skipped."""
+        from .data import resolve_data_dir  # noqa: PLC0415
+        from .registry import Registry  # noqa: PLC0415
+
+        ddir = resolve_data_dir(data_dir)
+        chosen, skipped = {}, {}
+        for task in Registry(include_path).select(suite, tasks):
+            try:
+                docs = task.load_docs(ddir)
+            except UserError as exc:
+                skipped[task.name] = str(exc)
+                continue
+            chosen[task.name] = [(task.doc_id(doc, i), task.prompt(doc)) for i, doc in enumerate(docs)]
+        if not chosen:
+            raise UserError("no eval task has its data: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+        return cls.from_instances(chosen, n=n, trim_template=trim_template, skipped=skipped)
+
+    def task_sizes(self) -> np.ndarray:
+        return np.bincount(self.task_of, minlength=len(self.tasks))
+
+
+def _common_edges(toks: list[list[str]]) -> tuple[int, int]:
+    """Word counts of the prefix and suffix shared by every prompt of a task (needs 2+ distinct)."""
+    if len({tuple(t) for t in toks}) < 2:
+        return 0, 0
+    shortest = min(len(t) for t in toks)
+    pre = 0
+    while pre < shortest and all(t[pre] == toks[0][pre] for t in toks):
+        pre += 1
+    suf = 0
+    while suf < shortest - pre and all(t[-1 - suf] == toks[0][-1 - suf] for t in toks):
+        suf += 1
+    return pre, suf
+
+
+@dataclass
+class FileResult:
+    """Scores of every eval instance against one training file."""
+
+    path: str
+    label: str
+    fmt: str
+    field: str
+    rows: int
+    bytes: int
+    seconds: float
+    best_score: np.ndarray        # per instance, max over rows
+    best_row: np.ndarray          # the row giving it (-1: no overlap at all)
+    hit_inst: np.ndarray          # every (instance, row, score) with score >= threshold
+    hit_row: np.ndarray
+    hit_score: np.ndarray
+    best_keys: dict               # instance -> matched key numbers of its best row
+    clean_file: str | None = None
+
+    def contaminated_rows(self) -> set[int]:
+        return set(self.hit_row.tolist())
+
+
+# ---------------------------------------------------------------------------------------------
+# scanning
+
+_WORKER: dict = {}
+
+
+def _init_worker(lookup: Lookup) -> None:
+    _WORKER["lookup"] = lookup
+
+
+def _work(chunk: Chunk, spec: FieldSpec, path: str, threshold: float):
+    norm, starts, rows = chunk_to_norm(chunk, spec, Path(path))
+    return score_chunk(_WORKER["lookup"], norm, starts, rows, threshold), chunk.nrows, chunk.nbytes
+
+
+def default_workers() -> int:
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class Scanner:
+    """Scores training data against an :class:`EvalIndex`; ``workers`` > 1 uses a process pool."""
+
+    def __init__(self, index: EvalIndex, threshold: float = 0.5, workers: int | None = None,
+                 progress: bool = False):
+        if not 0 < threshold <= 1:
+            raise UserError(f"--threshold must be in (0, 1], not {threshold}")
+        self.index, self.threshold, self.progress = index, threshold, progress
+        self.workers = default_workers() if workers is None else max(int(workers), 1)
+        self._pool = None
+
+    def __enter__(self):
+        if self.workers > 1:
+            methods = mp.get_all_start_methods()
+            ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.index.lookup,))
+        else:
+            _init_worker(self.index.lookup)
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if self._pool is not None:
+            (self._pool.terminate if exc_type else self._pool.close)()
+            self._pool.join()
+            self._pool = None
+
+    def scan_file(self, path: str | Path, field: str | None = "auto", all_turns: bool = False,
+                  label: str | None = None) -> FileResult:
+        path = Path(path)
+        fmt = file_format(path)
+        spec = detect_field(first_row(path, fmt), path, field, all_turns)
+        return self.scan_chunks(iter_chunks(path, fmt, spec), spec, str(path), label or path.name, fmt,
+                                path.stat().st_size)
+
+    def scan_stream(self, stream: BinaryIO, spec: FieldSpec, label: str = "stream", total: int | None = None,
+                    chunk_bytes: int | None = None) -> FileResult:
+        """Scan JSON lines from a binary stream (e.g. data generated on the fly)."""
+        chunks = jsonl_chunks(stream, chunk_bytes) if chunk_bytes else jsonl_chunks(stream)
+        return self.scan_chunks(chunks, spec, label, label, "jsonl", total)
+
+    def scan_texts(self, texts: Iterable[str], label: str = "texts", chunk_rows: int = 4096) -> FileResult:
+        """Scan in-memory training texts (one string per row)."""
+        def chunks() -> Iterator[Chunk]:
+            batch, first = [], 0
+            for text in texts:
+                batch.append(text or "")
+                if len(batch) == chunk_rows:
+                    yield Chunk("texts", (batch, range(first, first + len(batch))), first, len(batch),
+                                sum(map(len, batch)))
+                    batch, first = [], first + len(batch)
+            if batch:
+                yield Chunk("texts", (batch, range(first, first + len(batch))), first, len(batch), sum(map(len, batch)))
+        return self.scan_chunks(chunks(), FieldSpec("field", ("text",)), label, label, "texts", None)
+
+    def scan_chunks(self, chunks: Iterator[Chunk], spec: FieldSpec, path: str, label: str, fmt: str,
+                    total: int | None) -> FileResult:
+        from tqdm import tqdm  # noqa: PLC0415
+
+        ninst = len(self.index.ids)
+        best_score, best_row = np.zeros(ninst), np.full(ninst, -1, dtype=np.int64)
+        best_keys: dict = {}
+        hits: list = []
+        rows = nbytes = 0
+        start = time.perf_counter()
+        bar = tqdm(total=total, unit="B", unit_scale=True, desc=label, disable=not self.progress,
+                   file=sys.stderr, dynamic_ncols=True)
+
+        def merge(result) -> None:
+            nonlocal rows, nbytes
+            cs, nrows, nb = result
+            better = cs.best_score > best_score[cs.best_inst]
+            inst = cs.best_inst[better]
+            best_score[inst], best_row[inst] = cs.best_score[better], cs.best_row[better]
+            for i in inst.tolist():
+                if i in cs.best_keys:
+                    best_keys[i] = cs.best_keys[i]
+            if len(cs.hit_inst):
+                hits.append((cs.hit_inst, cs.hit_row, cs.hit_score))
+            rows, nbytes = rows + nrows, nbytes + nb
+            bar.update(nb)
+            elapsed = max(time.perf_counter() - start, 1e-9)
+            bar.set_postfix_str(f"{rows:,} rows, {rows / elapsed:,.0f} rows/s", refresh=False)
+
+        try:
+            if self._pool is None:
+                for chunk in chunks:
+                    merge(_work(chunk, spec, path, self.threshold))
+            else:
+                pending: collections.deque = collections.deque()
+                for chunk in chunks:  # in order, at most 2 chunks per worker in flight
+                    pending.append(self._pool.apply_async(_work, (chunk, spec, path, self.threshold)))
+                    while len(pending) >= 2 * self.workers:
+                        merge(pending.popleft().get())
+                while pending:
+                    merge(pending.popleft().get())
+        finally:
+            bar.close()
+        cat = [np.concatenate(p) for p in zip(*hits)] if hits else [np.empty(0, np.int64)] * 3
+        return FileResult(path, label, fmt, spec.describe(), rows, nbytes, time.perf_counter() - start, best_score,
+                          best_row, cat[0].astype(np.int64), cat[1].astype(np.int64), cat[2].astype(float), best_keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+@dataclass
+class DecontamReport:
+    index: EvalIndex
+    threshold: float
+    files: list[FileResult]
+
+    def file(self, path_or_label: str | Path) -> FileResult:
+        for f in self.files:
+            if str(path_or_label) in (f.path, f.label) or Path(f.path) == Path(path_or_label):
+                return f
+        raise KeyError(path_or_label)
+
+    def contaminated_rows(self, path_or_label: str | Path) -> set[int]:
+        """Row numbers (0-based; for JSON lines, line number - 1) that contain an eval instance."""
+        return self.file(path_or_label).contaminated_rows()
+
+    def summary(self, f: FileResult) -> list[dict]:
+        sizes = self.index.task_sizes()
+        out = []
+        for t, task in enumerate(self.index.tasks):
+            mine = self.index.task_of == t
+            contaminated = int((f.best_score[mine] >= self.threshold).sum())
+            matched = np.unique(f.hit_row[self.index.task_of[f.hit_inst] == t]) if len(f.hit_inst) else []
+            out.append({"task": task, "instances": int(sizes[t]), "contaminated": contaminated,
+                        "percent": round(100 * contaminated / max(int(sizes[t]), 1), 2),
+                        "train_rows_matched": len(matched),
+                        "max_score": round(float(f.best_score[mine].max()) if sizes[t] else 0.0, 4)})
+        return out
+
+    def pairs(self, f: FileResult, task: int) -> list[dict]:
+        """Contaminated instances of one task: best row, overlap text, other matching rows."""
+        idx = self.index
+        found = np.flatnonzero((idx.task_of == task) & (f.best_score >= self.threshold))
+        out = []
+        for i in found.tolist():
+            others = f.hit_row[(f.hit_inst == i) & (f.hit_row != f.best_row[i])]
+            keys = idx.lookup.keys[f.best_keys.get(i, np.empty(0, np.int64))]
+            out.append({"instance_id": idx.ids[i], "score": round(float(f.best_score[i]), 4),
+                        "train_row": int(f.best_row[i]), "overlap": overlap_text(idx.texts[i], idx.n, keys),
+                        "other_train_rows": np.sort(others)[:MAX_LISTED_ROWS].tolist(),
+                        "other_train_rows_total": int(len(others))})
+        return out
+
+    def table(self) -> str:
+        head = f"{'training file':<28} {'eval task':<24} {'instances':>9} {'contaminated':>12} {'%':>7} {'train rows matched':>18}"
+        lines = [head, "-" * len(head)]
+        for f in self.files:
+            for s in self.summary(f):
+                lines.append(f"{f.label[:28]:<28} {s['task'][:24]:<24} {s['instances']:>9} {s['contaminated']:>12} "
+                             f"{s['percent']:>7.2f} {s['train_rows_matched']:>18}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        idx = self.index
+        return {
+            "method": {"n": idx.n, "threshold": self.threshold, "score": "max over training rows of the fraction "
+                       "of the instance's distinct word n-grams found in that row",
+                       "words": "lowercased, split on every non-alphanumeric ASCII character and Unicode "
+                                "punctuation", "short_instances": "fewer than n words: one n-gram of all words",
+                       "template_trimmed": {k: {"prefix": p, "suffix": s} for k, (p, s) in idx.trimmed.items()}},
+            "tasks": {t: int(c) for t, c in zip(idx.tasks, idx.task_sizes())},
+            "skipped_tasks": idx.skipped,
+            "index": {"instances": len(idx.ids), "ngrams": int(len(idx.lookup.keys))},
+            "files": [{"path": f.path, "label": f.label, "format": f.fmt, "field": f.field, "rows": f.rows,
+                       "bytes": f.bytes, "seconds": round(f.seconds, 3), "clean_file": f.clean_file,
+                       "tasks": [{**s, "pairs": self.pairs(f, t)} for t, s in enumerate(self.summary(f))]}
+                      for f in self.files],
+        }
+
+    def write_json(self, path: Path) -> Path:
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def unique_labels(paths: Sequence[Path]) -> list[str]:
+    """Shortest path suffixes that tell the files apart (``gsm8k/train.jsonl`` vs ``math/train.jsonl``)."""
+    parts = [Path(p).resolve().parts for p in paths]
+    depth = [1] * len(paths)
+    while True:
+        labels = ["/".join(p[-d:]) for p, d in zip(parts, depth)]
+        dup = {lab for lab in labels if labels.count(lab) > 1}
+        if not dup:
+            return labels
+        depth = [d + 1 if lab in dup and d < len(p) else d for lab, d, p in zip(labels, depth, parts)]
+        if all(lab not in dup or d >= len(p) for lab, d, p in zip(labels, depth, parts)):
+            return labels
+
+
+def clean_name(label: str) -> str:
+    """``gsm8k/train.jsonl`` -> ``gsm8k-train.clean.jsonl``."""
+    p = Path(label)
+    return f"{str(p.with_suffix('')).replace('/', '-')}.clean{p.suffix}"
+
+
+def decontaminate(train_files: Sequence[str | Path], suite: str | None = None, tasks: str | None = None,
+                  index: EvalIndex | None = None, n: int = 8, threshold: float = 0.5, field: str | None = "auto",
+                  all_turns: bool = False, data_dir=None, include_path: Iterable[str] = (),
+                  workers: int | None = None, progress: bool = False, output_dir: str | Path | None = None,
+                  clean: bool = False, log=None) -> DecontamReport:
+    """Score ``train_files`` against the eval prompts; optionally write the report and clean copies.
+
+    Every file is checked (exists, readable first row, field) before any is scanned, and clean
+    copies are written only after every scan succeeded, so an error leaves no partial output.
+    """
+    paths = [Path(p) for p in train_files]
+    if not paths:
+        raise UserError("no training file given")
+    plans = []
+    for path in paths:
+        fmt = file_format(path)
+        plans.append((path, fmt, detect_field(first_row(path, fmt), path, field, all_turns)))
+    if index is None:
+        index = EvalIndex.from_registry(suite, tasks, data_dir, include_path, n)
+    labels = unique_labels(paths)
+    results = []
+    with Scanner(index, threshold, workers, progress) as scanner:
+        for (path, fmt, spec), label in zip(plans, labels):
+            if log:
+                log(f"{label}: {fmt}, field {spec.describe()}")
+            results.append(scanner.scan_chunks(iter_chunks(path, fmt, spec), spec, str(path), label, fmt,
+                                               path.stat().st_size))
+    report = DecontamReport(index, threshold, results)
+    if output_dir is not None:
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        if clean:
+            for f, (path, fmt, _) in zip(results, plans):
+                target = out / clean_name(f.label)
+                write_clean(path, fmt, f.contaminated_rows(), target)
+                f.clean_file = str(target)
+        report.write_json(out / REPORT_NAME)
+    return report
