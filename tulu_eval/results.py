@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import UserError
 from .metrics import group_breakdown
+from .suites import partial_note
+from .suites import suite_averages as _suite_averages
 
 if TYPE_CHECKING:  # pragma: no cover
     from .task import GenerationTask
@@ -90,19 +92,9 @@ def task_summary(task: "GenerationTask", scored: list[dict], data_files: dict[st
     return summary
 
 
-def suite_averages(registry, task_results: dict[str, dict]) -> dict[str, dict]:
-    """Unweighted mean of the primary metrics of a suite's tasks, as the Tülu 3 report averages."""
-    out = {}
-    for suite in ("dev", "unseen"):
-        members = [t for t in registry.suite(suite) if t.in_average]
-        ran = [t.name for t in members if t.name in task_results]
-        if not ran:
-            continue
-        values = [task_results[n]["primary"]["value"] for n in ran]
-        out[suite] = {"average": sum(values) / len(values), "tasks": ran,
-                      "missing": [t.name for t in members if t.name not in task_results],
-                      "complete": len(ran) == len(members)}
-    return out
+def suite_averages(registry, task_results: dict[str, dict], skipped: dict[str, str] | None = None) -> dict[str, dict]:
+    """The dev/unseen averages as the Tülu 3 report computes them (rules in ``tulu_eval/suites.py``)."""
+    return _suite_averages(task_results, skipped, known=set(registry.tasks))
 
 
 def build_results(*, cfg, spec, model_fp, backend, tasks, task_results, skipped, data_dir, gen_stats, timings) -> dict:
@@ -120,7 +112,7 @@ def build_results(*, cfg, spec, model_fp, backend, tasks, task_results, skipped,
         "data_dir": str(data_dir) if data_dir else None,
         "tasks": task_results,
         "skipped": skipped,
-        "suites": suite_averages(registry, task_results),
+        "suites": suite_averages(registry, task_results, skipped),
         "generation": gen_stats,
         "tokens_generated": sum(r["tokens_generated"] for r in task_results.values()),
         "timings": {k: round(v, 3) for k, v in timings.items()},
@@ -166,6 +158,6 @@ def format_table(result: dict) -> str:
         lines.append(f"{name:<28} skipped: {reason}")
     lines.append("-" * len(header))
     for suite, s in result.get("suites", {}).items():
-        note = "" if s["complete"] else f"  (partial: {len(s['tasks'])} of {len(s['tasks']) + len(s['missing'])} tasks)"
-        lines.append(f"{suite + ' average':<28} {'':<7} {'mean of primary metrics':<26} {_pct(s['average']):>6}{note}")
+        note = "" if s["complete"] else f"  ({partial_note(s)})"
+        lines.append(f"{suite + ' average':<28} {'':<7} {'Tülu 3 average':<26} {_pct(s['average']):>6}{note}")
     return "\n".join(lines)

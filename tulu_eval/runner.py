@@ -250,7 +250,7 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = ()) -> dict:
         scored = score_rows(task, rows)
         results_mod.write_predictions(run_dir, name, scored)
         result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
-    result["suites"] = results_mod.suite_averages(registry, result["tasks"])
+    result["suites"] = results_mod.suite_averages(registry, result["tasks"], result.get("skipped"))
     result["rescored_at"] = results_mod.now()
     results_mod.write_results(run_dir, result)
     return result
