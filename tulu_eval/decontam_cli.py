@@ -52,8 +52,13 @@ def decontaminate(train, suite, tasks_, n, threshold, field, all_turns, output_d
     idx = report.index
     for task, why in idx.skipped.items():
         log(f"note: skipped {task}: {why}")
-    for task, (pre, suf) in idx.trimmed.items():
-        log(f"note: {task}: template words shared by every prompt not indexed: {pre!r} ... {suf!r}")
+    by_task: dict = {}
+    for key, edges in idx.trimmed.items():
+        by_task.setdefault(key.split("/")[0], []).append(edges)
+    for task, edges in by_task.items():
+        pre, suf = (t if len(t) <= 40 else t[:18] + "…" + t[-18:] for t in edges[0])
+        groups = f" (in each of {len(edges)} groups; e.g.)" if len(edges) > 1 else ""
+        log(f"note: {task}: template words every prompt starts/ends with are not indexed{groups}: {pre!r} … {suf!r}")
     click.echo(f"{len(idx.ids):,} eval instances from {len(idx.tasks)} tasks, {len(idx.lookup.keys):,} distinct "
                f"{n}-grams; threshold {threshold}")
     for f in report.files:

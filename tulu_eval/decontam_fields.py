@@ -237,6 +237,11 @@ def _turn_pieces(col, all_turns: bool, rows: np.ndarray, text_key: str | None = 
     return content, rows[parents]
 
 
+def _column(table, name: str):
+    col = table.column(name)  # a ChunkedArray for a Table, an Array for a RecordBatch
+    return col.combine_chunks() if hasattr(col, "combine_chunks") else col
+
+
 def _arrow_segments(table, spec: FieldSpec, first_row: int):
     """(string array, rows) for the common shapes; None when the column types need Python."""
     rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
@@ -245,16 +250,16 @@ def _arrow_segments(table, spec: FieldSpec, first_row: int):
     if spec.kind == "alpaca":
         for name in ("instruction", "input"):
             if name in names:
-                if not _is_str(table.column(name).type):
+                if not _is_str(table.schema.field(name).type):
                     return None
-                pieces.append((table.column(name).combine_chunks(), rows))
+                pieces.append((_column(table, name), rows))
         if "instances" in names:
-            got = _turn_pieces(table.column("instances").combine_chunks(), True, rows, "input")
+            got = _turn_pieces(_column(table, "instances"), True, rows, "input")
             if got is None:
                 return None
             pieces.append(got)
     elif len(spec.path) == 1 and spec.path[0] in names:
-        col = table.column(spec.path[0]).combine_chunks()
+        col = _column(table, spec.path[0])
         if spec.kind == "dialogue" and _is_str(col.type):
             texts = col.to_pylist()
             segs = [(t, r) for t, r in zip(texts, rows.tolist()) for t in

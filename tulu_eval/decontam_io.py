@@ -81,8 +81,9 @@ def _open_parquet(path: Path):
         raise UserError(f"{path}: unreadable parquet file ({str(exc).splitlines()[0]})") from None
 
 
-def jsonl_chunks(fh: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+def jsonl_chunks(fh: BinaryIO, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """Chunks of whole lines from a binary stream (a last line without newline gets one)."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     row, rest = 0, b""
     while True:
         block = fh.read(chunk_bytes)
@@ -124,7 +125,7 @@ def iter_chunks(path: Path, fmt: str, spec: FieldSpec) -> Iterator[Chunk]:
                 segments.append(seg)
                 seg_row.append(first + count)
             count += 1
-            if count == CHUNK_ROWS:
+            if count >= CHUNK_ROWS:
                 yield Chunk("texts", (segments, seg_row), first, count, pos - done)
                 segments, seg_row, first, count, done = [], [], first + count, 0, pos
         if count:

@@ -144,31 +144,34 @@ class Lookup:
     bits: int
 
     @classmethod
-    def build(cls, texts: list[str], n: int) -> tuple["Lookup", list[np.ndarray]]:
-        """Index ``texts`` (eval prompts); also returns each instance's n-gram hashes in order."""
-        per_inst: list[np.ndarray] = []
-        short: set[int] = set()
-        for text in texts:
-            tok, _, _ = token_hashes(normalize(text.lower().encode("utf-8")))
-            if 0 < len(tok) < n:
-                short.add(len(tok))
-            per_inst.append(ngram_hashes(tok, min(n, len(tok))))
-        distinct = [np.unique(g) for g in per_inst]
-        sizes = np.array([len(d) for d in distinct], dtype=np.int64)
-        all_keys = np.concatenate(distinct) if distinct else np.empty(0, _U64)
-        owner = np.repeat(np.arange(len(texts), dtype=np.int32), sizes)
-        order = np.argsort(all_keys, kind="stable")
-        all_keys, owner = all_keys[order], owner[order]
-        keys, first, counts = np.unique(all_keys, return_index=True, return_counts=True)
-        post_off = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(counts, out=post_off[1:])
+    def build(cls, tok: np.ndarray, tok_inst: np.ndarray, ninst: int, n: int) -> "Lookup":
+        """Index instances given as word hashes ``tok`` (each instance's words contiguous, in order)
+        with their instance numbers ``tok_inst`` (non-decreasing, 0..ninst-1)."""
+        tok_inst = tok_inst.astype(np.int64)
+        g = ngram_hashes(tok, n)
+        ok = np.flatnonzero(tok_inst[: len(g)] == tok_inst[n - 1:])
+        g, owner = g[ok], tok_inst[ok]
+        words = np.bincount(tok_inst, minlength=ninst)
+        short_inst = np.flatnonzero((words > 0) & (words < n))
+        if len(short_inst):  # fewer than n words: one n-gram of all the words
+            first = np.searchsorted(tok_inst, short_inst)
+            g = np.concatenate([g, *[ngram_hashes(tok[f: f + words[i]], int(words[i]))
+                                     for f, i in zip(first.tolist(), short_inst.tolist())]])
+            owner = np.concatenate([owner, short_inst])
+        order = np.lexsort((owner, g))
+        g, owner = g[order], owner[order]
+        new = np.r_[True, (g[1:] != g[:-1]) | (owner[1:] != owner[:-1])] if len(g) else np.zeros(0, bool)
+        g, owner = g[new], owner[new]  # distinct (n-gram, instance) pairs, sorted by n-gram
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, np.int64)
+        keys = g[starts]
+        post_off = np.append(starts, len(g)).astype(np.int64)
         bits = int(min(max(np.ceil(np.log2(max(len(keys), 1))) + 5, 16), 32))
         bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
         top = keys >> _U64(64 - bits)
         np.bitwise_or.at(bitmap, (top >> _U64(3)).astype(np.int64), np.left_shift(1, (top & _U64(7))).astype(np.uint8))
-        lookup = cls(n=n, keys=keys, post_off=post_off, post_inst=owner, inst_ngrams=sizes.astype(np.int32),
-                     short_lengths=tuple(sorted(short)), bitmap=bitmap, bits=bits)
-        return lookup, per_inst
+        return cls(n=n, keys=keys, post_off=post_off, post_inst=owner.astype(np.int32),
+                   inst_ngrams=np.bincount(owner, minlength=ninst).astype(np.int32),
+                   short_lengths=tuple(sorted(set(words[short_inst].tolist()))), bitmap=bitmap, bits=bits)
 
     def find(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions in ``g``, key numbers) of the hashes that are eval n-grams."""
