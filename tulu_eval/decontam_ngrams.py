@@ -17,7 +17,7 @@ n-gram made of all its words (so it scores 1.0 against a row holding that exact 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -130,6 +130,16 @@ def ngram_hashes(tok: np.ndarray, n: int) -> np.ndarray:
     return _mix(g)
 
 
+def _grams_at(tok: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:
+    """``ngram_hashes(tok, k)[pos]`` computed at those positions only (Horner's rule)."""
+    g = tok[pos].copy()
+    for j in range(1, k):
+        g *= _NGRAM_MUL
+        g += tok[pos + j]
+    g ^= _U64((k * 0x9E3779B97F4A7C15) % (1 << 64))
+    return _mix(g)
+
+
 @dataclass
 class Lookup:
     """The eval n-gram set: sorted distinct hashes, postings (key -> instances), a bitmap filter."""
@@ -142,6 +152,11 @@ class Lookup:
     short_lengths: tuple[int, ...]  # word counts < n of instances indexed as one short n-gram
     bitmap: np.ndarray       # uint8 bit array over the top `bits` bits of a hash
     bits: int
+    # short instances: their first words and their n-gram keys (sorted), each with a 16-bit bitmap
+    short_first: np.ndarray = field(default_factory=lambda: np.empty(0, _U64))
+    short_first_bitmap: np.ndarray = field(default_factory=lambda: np.zeros(1 << 13, np.uint8))
+    short_keys: np.ndarray = field(default_factory=lambda: np.empty(0, _U64))
+    short_keys_bitmap: np.ndarray = field(default_factory=lambda: np.zeros(1 << 13, np.uint8))
 
     @classmethod
     def build(cls, tok: np.ndarray, tok_inst: np.ndarray, ninst: int, n: int) -> "Lookup":
@@ -153,8 +168,8 @@ class Lookup:
         g, owner = g[ok], tok_inst[ok]
         words = np.bincount(tok_inst, minlength=ninst)
         short_inst = np.flatnonzero((words > 0) & (words < n))
+        first = np.searchsorted(tok_inst, short_inst)
         if len(short_inst):  # fewer than n words: one n-gram of all the words
-            first = np.searchsorted(tok_inst, short_inst)
             g = np.concatenate([g, *[ngram_hashes(tok[f: f + words[i]], int(words[i]))
                                      for f, i in zip(first.tolist(), short_inst.tolist())]])
             owner = np.concatenate([owner, short_inst])
@@ -166,22 +181,36 @@ class Lookup:
         keys = g[starts]
         post_off = np.append(starts, len(g)).astype(np.int64)
         bits = int(min(max(np.ceil(np.log2(max(len(keys), 1))) + 5, 16), 32))
-        bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
-        top = keys >> _U64(64 - bits)
-        np.bitwise_or.at(bitmap, (top >> _U64(3)).astype(np.int64), np.left_shift(1, (top & _U64(7))).astype(np.uint8))
+        short_first = np.unique(tok[first])
+        short_keys = np.unique(g[np.isin(owner, short_inst)])
         return cls(n=n, keys=keys, post_off=post_off, post_inst=owner.astype(np.int32),
                    inst_ngrams=np.bincount(owner, minlength=ninst).astype(np.int32),
-                   short_lengths=tuple(sorted(set(words[short_inst].tolist()))), bitmap=bitmap, bits=bits)
+                   short_lengths=tuple(sorted(set(words[short_inst].tolist()))), bitmap=_bitmap(keys, bits),
+                   bits=bits, short_first=short_first, short_first_bitmap=_bitmap(short_first, 16),
+                   short_keys=short_keys, short_keys_bitmap=_bitmap(short_keys, 16))
 
     def find(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions in ``g``, key numbers) of the hashes that are eval n-grams."""
-        top = g >> _U64(64 - self.bits)
-        maybe = np.flatnonzero((self.bitmap[top >> _U64(3)] >> (top & _U64(7)).astype(np.uint8)) & 1)
-        cand = g[maybe]
-        pos = np.searchsorted(self.keys, cand)
-        pos[pos == len(self.keys)] = 0
-        hit = self.keys[pos] == cand
-        return maybe[hit], pos[hit]
+        return _member(self.keys, self.bitmap, self.bits, g)
+
+
+def _bitmap(keys: np.ndarray, bits: int) -> np.ndarray:
+    """A bit array over the top ``bits`` bits of the keys (a one-hash Bloom filter)."""
+    bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
+    top = keys >> _U64(64 - bits)
+    np.bitwise_or.at(bitmap, (top >> _U64(3)).astype(np.int64), np.left_shift(1, (top & _U64(7))).astype(np.uint8))
+    return bitmap
+
+
+def _member(keys: np.ndarray, bitmap: np.ndarray, bits: int, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``g`` whose hash is in the sorted ``keys``, and where it is in ``keys``."""
+    top = g >> _U64(64 - bits)
+    maybe = np.flatnonzero((bitmap[top >> _U64(3)] >> (top & _U64(7)).astype(np.uint8)) & 1)
+    cand = g[maybe]
+    pos = np.searchsorted(keys, cand)
+    pos[pos == len(keys)] = 0
+    hit = keys[pos] == cand if len(keys) else np.zeros(len(cand), bool)
+    return maybe[hit], pos[hit]
 
 
 @dataclass
@@ -209,8 +238,15 @@ def score_chunk(lookup: Lookup, norm: np.ndarray, seg_starts: np.ndarray, seg_ro
     per_seg = np.diff(np.searchsorted(starts, seg_starts), append=len(starts))
     tok_row = np.repeat(seg_row.astype(np.int64), per_seg)
     rows_parts, keys_parts = [], []
+    # short instances: k-grams only where a word starts one of them (few places)
+    cand = _member(lookup.short_first, lookup.short_first_bitmap, 16, tok)[0] if lookup.short_lengths else None
     for k in (lookup.n, *lookup.short_lengths):
-        at, key = lookup.find(ngram_hashes(tok, k))
+        if k == lookup.n:
+            at, key = lookup.find(ngram_hashes(tok, k))
+        else:
+            pos = cand[cand <= len(tok) - k]
+            at, key = _member(lookup.short_keys, lookup.short_keys_bitmap, 16, _grams_at(tok, pos, k))
+            at, key = pos[at], np.searchsorted(lookup.keys, lookup.short_keys[key])
         same_row = tok_row[at] == tok_row[at + k - 1]  # n-grams never span two rows
         rows_parts.append(tok_row[at[same_row]])
         keys_parts.append(key[same_row])
