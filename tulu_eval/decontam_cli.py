@@ -11,7 +11,7 @@ DATA_HELP = "Benchmark data folder (layout of shared/data/SOURCES.md). Default: 
 
 @click.command("decontaminate")
 @click.argument("train", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--suite", help="Eval suite(s) to check against: dev, unseen, or dev,unseen.")
+@click.option("--suite", help="Eval suite(s) to check against: dev, unseen, or dev,unseen (the default when no --tasks).")
 @click.option("--tasks", "tasks_", help="Comma-separated eval task names (see `tulu-eval tasks`).")
 @click.option("-n", "--ngram", "n", type=click.IntRange(min=1), default=8, show_default=True,
               help="Words per n-gram.")
