@@ -292,6 +292,15 @@ def test_nltk_and_the_punkt_package_split_real_texts_alike():
     assert len(texts) == 1887 and len(differ) <= 5, differ[:3]
 
 
+def test_word_tokenize_is_nltks_and_tokenizing_does_not_grow_the_model():
+    texts = [item["response"] for item in _fixture()]
+    ortho = sentences.sentence_tokenizer()._params.ortho_context
+    size = len(ortho)
+    assert all(sentences.word_tokenize(t) == nltk.word_tokenize(t) for t in texts)
+    assert sentences.count_sentences("Zqxwv blorptastic. Frobnicated quuxes!") == 2
+    assert len(ortho) == size
+
+
 def test_numeric_abbreviations_would_change_verdicts_in_the_flat_list():
     """The package's numeric abbreviations join only before a number; NLTK's list always joins."""
     import dataclasses

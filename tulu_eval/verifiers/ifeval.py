@@ -2,7 +2,7 @@
 
 Ground truth is a row of ``ifeval/input_data.jsonl`` (or of the hub's ``google/IFEval``):
 ``{"instruction_id_list": [...], "kwargs": [...], "prompt": str}``; a JSON string of that
-dict is accepted too (open-instruct's RLVR rows store it so). Each instruction is checked by
+dict is accepted too (RL data files often keep ground truth as a string column). Each instruction is checked by
 :mod:`.ifeval_checks`, whose verdicts are those of lm-eval's port of the official checkers.
 
 * **strict**: the response as it is. A response that is empty or only whitespace follows no

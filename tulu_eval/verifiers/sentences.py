@@ -91,13 +91,27 @@ def ensure_punkt_tab(language: str = LANGUAGE) -> Path:
     return folder
 
 
+class _OrthoContext(dict):
+    """Flags per type; 0 for a type never seen, without storing it.
+
+    NLTK keeps a ``defaultdict(int)``, so each new word a tokenizer is asked about adds an
+    entry: a process scoring millions of RL samples would grow it without bound. The values
+    read are the same.
+    """
+
+    def __missing__(self, key):
+        return 0
+
+
 @functools.lru_cache(maxsize=None)
 def sentence_tokenizer(language: str = LANGUAGE):
     """NLTK's Punkt tokenizer for ``language``: the object lm-eval's reference uses."""
     ensure_punkt_tab(language)
     from nltk.tokenize import PunktTokenizer  # noqa: PLC0415
 
-    return PunktTokenizer(language)
+    tokenizer = PunktTokenizer(language)
+    tokenizer._params.ortho_context = _OrthoContext(tokenizer._params.ortho_context)
+    return tokenizer
 
 
 def split_sentences(text: str) -> list[str]:
@@ -110,8 +124,13 @@ def count_sentences(text: str) -> int:
 
 
 def word_tokenize(text: str) -> list[str]:
-    """``nltk.word_tokenize`` (Punkt sentences, then Treebank words), available offline."""
-    ensure_punkt_tab()
-    import nltk  # noqa: PLC0415
+    """``nltk.word_tokenize``: Punkt sentences (our tokenizer), then Treebank words."""
+    words = _treebank()
+    return [token for sentence in split_sentences(text) for token in words.tokenize(sentence)]
 
-    return nltk.word_tokenize(text)
+
+@functools.lru_cache(maxsize=1)
+def _treebank():
+    from nltk.tokenize import NLTKWordTokenizer  # noqa: PLC0415
+
+    return NLTKWordTokenizer()
