@@ -240,6 +240,32 @@ def test_smollm2_outputs_agree_with_reference_on_all_541_prompts(monkeypatch):
     assert _metrics(mine) == _metrics(ref) == SMOLLM2_SCORES
 
 
+MUTATIONS = [
+    str.upper, str.lower, lambda s: "Sure, here you go:\n" + s + "\nHope this helps!", lambda s: s.replace(",", ""),
+    lambda s: '"' + s + '"', lambda s: "```json\n" + s + "\n```", lambda s: s + "\n\nP.S. bye",
+    lambda s: s.replace("\n\n", "\n***\n"), lambda s: "<<Title>>\n" + s, lambda s: s.replace(". ", ".\n* "),
+    lambda s: s + "\n******\n" + s[::-1], lambda s: "*" + s[:40] + "*\n" + s, lambda s: s[: len(s) // 3],
+    lambda s: "SECTION 1\n" + s + "\nSECTION 2\nx", lambda s: s + " Is there anything else I can help with?",
+    lambda s: "My answer is yes. " + s, lambda s: s.replace("a", "[a]"), lambda s: s.replace("\n", "\n\n"),
+]
+
+
+def test_mutated_outputs_agree_with_reference(monkeypatch):
+    """Edits that flip verdicts (case, fences, dividers, quotes, chatty lines...) on real outputs."""
+    import random
+
+    rng, rows = random.Random(3), rows_by_key()
+    flips = 0
+    for item in _fixture():
+        row, text = rows[item["key"]], item["response"]
+        for _ in range(rng.randint(1, 3)):
+            text = rng.choice(MUTATIONS + [lambda s, p=row["prompt"]: p + "\n" + s])(text)
+        mine = ours(row, text)
+        assert mine == reference(row, text, monkeypatch), (item["key"], text[:300])
+        flips += mine != ours(row, item["response"])
+    assert flips > 50  # the edits do change verdicts (89 of 541 here)
+
+
 def test_hub_rows_with_none_kwargs_score_like_local_rows(monkeypatch):
     """google/IFEval rows list every kwarg key, None where unused; both sides drop them."""
     rows, fixture = rows_by_key(), _fixture()
