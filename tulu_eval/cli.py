@@ -116,10 +116,12 @@ def main():
 @click.option("--chunk-size", type=click.IntRange(min=1),
               help="Requests handed to the backend at once; generations are cached after each chunk.")
 @click.option("--no-report", is_flag=True, help="Do not write report.html into the run folder.")
+@click.option("--allow-code-execution", is_flag=True, help="Run model-written code (HumanEval) in the sandbox "
+              "(tulu_eval/sandbox.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, as_json):
+        no_report, allow_code_execution, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -136,7 +138,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
     cfg = RunConfig(suite=suite, tasks=tasks_, limit=limit, model=model, base_url=base_url, backend=backend,
                     output_dir=output_dir, data_dir=data_dir, include_path=tuple(include_path), model_args=margs,
                     cache="" if no_cache else cache, progress=True, max_tokens=max_tokens,
-                    chunk_size=chunk_size, report=not no_report,
+                    chunk_size=chunk_size, report=not no_report, allow_code_execution=allow_code_execution,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)))
     result = run_eval(cfg)
     if as_json:
@@ -149,12 +151,14 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations, as given to `run`.")
-def score(run_dir, include_path):
+@click.option("--allow-code-execution", is_flag=True, help="Run model-written code (HumanEval) in the sandbox "
+              "(tulu_eval/sandbox.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
+def score(run_dir, include_path, allow_code_execution):
     """Re-score a run folder's saved predictions (no model is loaded)."""
     from .results import format_table  # noqa: PLC0415
     from .runner import rescore  # noqa: PLC0415
 
-    click.echo(format_table(rescore(run_dir, tuple(include_path))))
+    click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution)))
 
 
 @main.command("tasks")

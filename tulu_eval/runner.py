@@ -23,6 +23,7 @@ from .errors import UserError
 from .judge import JudgeConfig, run_judges
 from .models import cache_dir, fingerprint, resolve_model
 from .registry import Registry
+from .sandbox import ALLOW_ENV, code_execution_allowed, require_code_execution
 from .task import GenerationTask, Instance
 
 
@@ -44,6 +45,7 @@ class RunConfig:
     max_tokens: int | None = None  # caps every task's max new tokens (smoke runs, fixtures)
     report: bool = True  # write report.html into the run folder
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # --judge-model etc.
+    allow_code_execution: bool = False  # tasks with executes_code (HumanEval) run model code in tulu_eval.sandbox
 
 
 @dataclass
@@ -67,6 +69,12 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
             task = task.with_overrides(generation=replace(task.generation, max_tokens=cfg.max_tokens))
         if getattr(task.judge, "required", False) and not cfg.judge.model:
             reason = f"{task.name} needs a judge model: pass --judge-model (HF id, folder or openai:<name>)"
+            if task.name in explicit:
+                raise UserError(reason)
+            skipped[task.name] = reason
+            continue
+        if getattr(task, "executes_code", False) and not code_execution_allowed(cfg.allow_code_execution):
+            reason = f"{task.name} runs model-written code: pass --allow-code-execution (or set {ALLOW_ENV}=1)"
             if task.name in explicit:
                 raise UserError(reason)
             skipped[task.name] = reason
@@ -240,10 +248,12 @@ def run(cfg: RunConfig) -> dict:
     return result
 
 
-def rescore(run_dir: Path, include_path: tuple[str, ...] = ()) -> dict:
+def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execution: bool = False) -> dict:
     """Recompute every metric of a run folder from its saved predictions."""
     result = results_mod.read_results(run_dir)
     registry = Registry(include_path)
+    require_code_execution([n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)],
+                           allow_code_execution)
     for name, summary in result["tasks"].items():
         task = registry.get(name)
         rows = results_mod.read_predictions(run_dir, name)

@@ -2,7 +2,7 @@
 
 from .base import Verifier, VerifierResult, get_verifier, verifier_names
 
-_BUILTIN = ("gsm8k", "math", "ifeval", "mc_answer", "bbh", "popqa", "refusal")
+_BUILTIN = ("gsm8k", "math", "ifeval", "mc_answer", "bbh", "popqa", "refusal", "code")
 
 
 def load_all() -> None:
