@@ -35,6 +35,7 @@ integer, a run of closing brackets (``dyck_languages``), a list of words (``word
 from __future__ import annotations
 
 import collections
+import functools
 import re
 import sys
 import unicodedata
@@ -91,7 +92,12 @@ FLEX_MAPS = {
 }
 FLEX_IGNORE = (r"\.$", ",", r"\\", "\n", '"')
 _OPTION = re.compile(r"\([A-Z]\)([^\n^(]*)")
-_PUNCT = dict.fromkeys(i for i in range(sys.maxunicode) if unicodedata.category(chr(i)).startswith("P"))
+
+
+@functools.cache
+def _punctuation() -> dict:
+    """Every Unicode punctuation character, as lm-eval's ``ignore_punctuation`` filter drops them."""
+    return dict.fromkeys(i for i in range(sys.maxunicode) if unicodedata.category(chr(i)).startswith("P"))
 
 
 def options_of(question: str) -> list[str]:
@@ -171,7 +177,7 @@ def lm_eval_strict(response: str) -> str:
 
 def _ignore(text: str, lower: bool = True, punct: bool = False) -> str:
     text = text.lower() if lower else text
-    return text.translate(_PUNCT) if punct else text
+    return text.translate(_punctuation()) if punct else text
 
 
 def _flex_mc(response: str, options: list[str]) -> str:
