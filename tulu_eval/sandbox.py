@@ -176,6 +176,9 @@ def sandbox_mode() -> str:
             _mode = "basic" if forced == "basic" else "isolated" if _probe_isolated() else "basic"
             if forced == "isolated" and _mode != "isolated":
                 raise UserError(f"{MODE_ENV}=isolated, but namespaces cannot be created here (unshare failed)")
+            if _mode == "basic" and not forced:
+                print("tulu-eval: warning: namespaces are unavailable; model code runs in the weaker basic sandbox "
+                      "(rlimits and an in-process guard, see tulu_eval/sandbox.py)", file=sys.stderr)
     return _mode
 
 
@@ -296,7 +299,7 @@ def _run(code: str, limits: Limits, mode: str, stdin: str | None) -> ExecResult:
         os.chmod(tmp, 0o755)
         os.chmod(work, 0o777)
         (tmp / "program.py").write_text(code, encoding="utf-8")
-        cg = _cgroup(limits.max_procs + 2)  # + the bootstrap and unshare
+        cg = _cgroup(limits.max_procs)  # the bootstrap joins and becomes the program; unshare stays out
         if cg is not None or (isolate and os.geteuid() != 0):
             nproc = limits.max_procs + 1
         else:
@@ -379,11 +382,12 @@ def run_programs(codes: Sequence[str], limits: Limits | None = None, workers: in
 
 
 def describe() -> dict:
-    """What protects the programs here (stored with results)."""
+    """What protects the programs here."""
+    global _cg_root
     mode = sandbox_mode()
     with _lock:
-        cg = _cg_root if _cg_root is not False else None
+        if _cg_root is False:
+            _cg_root = _cgroup_root()
+        cg = _cg_root
     procs = "pids cgroup" if cg else "RLIMIT_NPROC" if os.geteuid() != 0 else "unenforced (root without a pids cgroup)"
-    if cg is None and _cg_root is False:
-        procs = "pids cgroup" if _cgroup_root() else procs
     return {"mode": mode, "processes": procs, "network": "network namespace" if mode == "isolated" else "socket guard"}
