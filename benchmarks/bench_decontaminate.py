@@ -13,6 +13,12 @@ Measured, each in its own subprocess (peak RSS is per process):
   n-gram tuples per row, a dict from n-gram to eval instances), on ``--baseline-mb`` of the same
   stream; its per-instance best scores are compared with the fast scan on the same rows.
 
+Recorded on the shared 2-core dev VM (other jobs running), dev suite index of 45,987 instances /
+1,236,288 distinct 8-grams: pure-Python baseline 4.3 MB/s (6.7k rows/s); 1 worker 65.7 MB/s
+(102k rows/s) over 1,001 MB; 2 workers 106.6 MB/s; peak RSS 476 MB at 100 MB and 476 MB at
+1,001 MB (451 MB of it the eval index and imports, before the scan); 78/78 planted rows found,
+0 other rows flagged; per-instance scores identical to the baseline's on the same 32,768 rows.
+
 Usage: python benchmarks/bench_decontaminate.py [--mb 1000] [--small-mb 100] [--baseline-mb 20]
        [--suite dev,unseen | --tasks gsm8k] [--workers N] [--data-dir DIR]
 """
