@@ -233,7 +233,10 @@ def _display_row(row: dict, skip: int) -> SimpleNamespace:
         id=str(row.get("id")), group=row.get("group") or "", prompt=prompt, prompt_cut=prompt_cut, output=output,
         output_cut=output_cut, gold=gold, extracted=extracted, verdict=verdict, verdict_class=_verdict_class(verdict),
         metrics=row.get("metrics") or {}, details=details if details not in ("{}", "") else "",
-        finish_reason=row.get("finish_reason") or "", num_tokens=row.get("num_tokens"), choices=_choices(row))
+        finish_reason=row.get("finish_reason") or ("scored choices" if "continuations" in row else ""),
+        num_tokens=row.get("num_tokens"), choices=_choices(row),
+        # rounded down, so that a partial 0.999 never reads as 1.00
+        verdict_label=f"{math.floor(verdict * 100) / 100:.2f}" if isinstance(verdict, (int, float)) else "")
 
 
 def _choices(row: dict) -> list[tuple[str, str]]:
