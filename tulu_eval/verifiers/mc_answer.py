@@ -96,3 +96,87 @@ class MCAnswerVerifier(Verifier):
         em_strict = float(bool(strict) and normalize(strict[-1]) == gold)
         return VerifierResult(em, {"extracted": answer, "exact_match": em, "exact_match_strict": em_strict,
                                    "answer_format_correct": fmt, "strict_extracted": strict[-1] if strict else None})
+
+
+# --- Tülu 3 unseen regimes: "Therefore, the answer is (X)", strict and flex ----------------------
+# The phrase every ``::tulu3`` multiple-choice prompt asks for (OLMES ``answer_format_regex``).
+TULU3_STRICT = r"Therefore, the answer is \(([{L}])\)"
+
+# What OLMES tries when that phrase is missing, per task family: (pattern, which match, the
+# ``answer_format_correct`` it leaves; None keeps 0.5). "first" is ``re.search``, "last" is the
+# last of ``re.findall`` (the last line's last letter for ``.*\b(X)\b``).
+FALLBACK_CHAINS = {
+    # GenericMMLU_OneTurnCoT (the MMLU CoT regimes), as extract_letter above
+    "mmlu": tuple((p, "first", 0.0) for p in (
+        r"(?i)therefore,?\s*the\s*answer\s*is:?\s*\(?([{L}])\b",
+        r"(?i)answer\s*is:?\s*\(?([{L}])\b",
+        r"(?i)([{L}])\)?\s+is\s+correct",
+        r"\(([{L}])\)",
+        r".*\b([{L}])\b",
+    )),
+    # GenericMMLUPro_CoT (after TIGER-Lab's evaluate_from_local.py)
+    "mmlu_pro": (
+        (r"(?i)answer is:?\s*\(?([{L}])\)?", "first", None),
+        (r".*[aA]nswer:\s*([{L}])", "first", None),
+        (r".*\b([{L}])\b", "last", 0.0),
+    ),
+    # GPQA: the last "(X)", then "The correct answer is: X", then the last stand-alone letter
+    "gpqa": (
+        (r"\(([{L}])\)", "last", None),
+        (r"(?<=The correct answer is: )([{L}])", "first", None),
+        (r".*\b([{L}])\b", "last", 0.0),
+    ),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _chain(name: str, letters: str) -> tuple[tuple[re.Pattern, str, float | None], ...]:
+    cls = _class(letters)
+    return tuple((re.compile(p.replace("{L}", cls)), which, fmt) for p, which, fmt in FALLBACK_CHAINS[name])
+
+
+def extract_letter_chain(response: str, answer_format_regex: str, chain: str = "mmlu",
+                         letters: str = "ABCD") -> tuple[str, float]:
+    """(answer letter or "", ``answer_format_correct``): the last match of the format regex (1.0),
+    else the first fallback of ``FALLBACK_CHAINS[chain]`` that matches (0.5 or its own value)."""
+    found = re.findall(answer_format_regex, response)
+    if found:
+        return re.sub(r"[()]", "", found[-1]).upper(), 1.0
+    for pattern, which, fmt in _chain(chain, letters):
+        if which == "first":
+            match = pattern.search(response)
+            hit = match.group(1) if match else None
+        else:
+            hits = pattern.findall(response)
+            hit = hits[-1] if hits else None
+        if hit:
+            return re.sub(r"[()]", "", hit).upper(), 0.5 if fmt is None else fmt
+    return "", 0.0
+
+
+class Tulu3LetterVerifier(Verifier):
+    """The Tülu 3 unseen multiple-choice regimes (AGIEval, MMLU-Pro, GPQA), scored both ways.
+
+    ``exact_match`` (strict): the last "Therefore, the answer is (X)" equals the gold.
+    ``exact_match_flex`` (the score; OLMES's ``exact_match`` for these regimes, which have no
+    ``answer_format_correct_cutoff``): OLMES's extraction, that phrase first and then the task's
+    fallback chain. ``answer_format_correct``: 1 (phrase), 0.5 (a fallback), 0 (a bare letter).
+    """
+
+    name = "mc_answer_tulu3"
+
+    def __init__(self, letters: str = "ABCD", chain: str = "mmlu"):
+        if chain not in FALLBACK_CHAINS:
+            raise ValueError(f"unknown fallback chain {chain!r}; known: {', '.join(FALLBACK_CHAINS)}")
+        self.letters, self.chain = letters, chain
+        self.strict_pattern = TULU3_STRICT.replace("{L}", _class(letters))
+
+    def _verify(self, response: str, ground_truth) -> VerifierResult:
+        gold = normalize(str(ground_truth))
+        strict = re.findall(self.strict_pattern, response)
+        flex, fmt = extract_letter_chain(response, self.strict_pattern, self.chain, self.letters)
+        em_flex = float(bool(flex) and normalize(flex) == gold)
+        em_strict = float(bool(strict) and normalize(strict[-1]) == gold)
+        return VerifierResult(em_flex, {"extracted": flex, "strict_extracted": strict[-1] if strict else None,
+                                        "exact_match": em_strict, "exact_match_flex": em_flex,
+                                        "answer_format_correct": fmt})

@@ -1,0 +1,101 @@
+"""AGIEval English (Zhong et al., 2023), Tülu 3 unseen regime: OLMES ``agi_eval_english:0shot_cot::tulu3``.
+
+* data: the AGIEval v1 files ``agieval/<subset>.jsonl`` for the 8 English multiple-choice subsets
+  of OLMES's suite: lsat-ar, lsat-lr, lsat-rc, logiqa-en, sat-math, sat-en, aqua-rat,
+  gaokao-english (2,646 questions). Left out, as OLMES leaves them out: ``sat-en-without-passage``
+  (the sat-en questions again, without their passages) and the cloze ``math`` file (not a
+  multiple-choice subset; OLMES's English suite does not include it). Instances interleave the
+  subsets (question 0 of each, then question 1, ...), so ``--limit N`` samples all 8.
+* prompt (one user turn, chat format, 0-shot): OLMES's description, then AGIEval's own zero-shot
+  question text (``convert_zero_shot``: "{passage}Q: {question} Answer Choices: (A)... (B)...")
+  without its "A: Among A through E, the answer is" prefix (OLMES ``prompt_style:
+  no_answer_prefix``), then the reminder: 'Answer the following multiple-choice question by
+  giving the correct answer letter in parentheses. Provide CONCISE reasoning for the answer, and
+  make sure to finish the response with "Therefore, the answer is (ANSWER_LETTER)" where
+  (ANSWER_LETTER) is one of (A), (B), (C), (D), (E), etc.\\n\\n' + question + '\\n\\nAnswer the
+  above question and REMEMBER to finish your response with the exact phrase "Therefore, the
+  answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D), (E), etc.'
+* generation: greedy, at most 2048 new tokens, no stop sequence (the chat template ends the turn).
+* metrics (``tulu_eval/verifiers/mc_answer.py`` ``Tulu3LetterVerifier``): ``exact_match_flex``
+  (primary; OLMES's ``exact_match`` here): the last "Therefore, the answer is (X)" (X in A-F, the
+  regime's ``answer_format_regex``), else the first hit of OLMES's MMLU-CoT fallbacks ("the
+  answer is X", "X is correct", "(X)", a stand-alone capital letter); ``exact_match`` (strict):
+  only the requested phrase; ``answer_format_correct``. Macro average over the 8 subsets
+  (OLMES suite ``primary_metric: macro``).
+* deviations / unverified: OLMES's ``agi_eval.py`` is not in the search index, so two things are
+  reconstructed rather than read: the question text (AGIEval's ``convert_zero_shot``, which
+  OLMES loads through AGIEval's own dataset loader, with the answer prefix and the newline before
+  it removed) and the fallback chain after the phrase (OLMES's MMLU CoT chain with letters A-F).
+  The strict metric does not depend on either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tulu_eval.data import DataFile
+from tulu_eval.errors import UserError
+from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.verifiers.mc_answer import Tulu3LetterVerifier
+
+SUBSETS = ("lsat-ar", "lsat-lr", "lsat-rc", "logiqa-en", "sat-math", "sat-en", "aqua-rat", "gaokao-english")
+HOW_TO_GET = "copy data/v1/<subset>.jsonl of github.com/ruixiangcui/AGIEval"
+PHRASE = ('"Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D), '
+          "(E), etc.")
+DESCRIPTION = ("Answer the following multiple-choice question by giving the correct answer letter in parentheses. "
+               f"Provide CONCISE reasoning for the answer, and make sure to finish the response with {PHRASE}\n\n")
+FINAL = f"\n\nAnswer the above question and REMEMBER to finish your response with the exact phrase {PHRASE}"
+
+
+def subset_file(subset: str) -> DataFile:
+    return DataFile(f"agieval/{subset}.jsonl", how_to_get=HOW_TO_GET)
+
+
+def question_text(doc: dict) -> str:
+    """AGIEval ``convert_zero_shot`` for English multiple choice, without the answer prefix."""
+    return f"{doc['passage'] or ''}Q: {doc['question']} Answer Choices: {' '.join(doc['options'])}"
+
+
+def prompt(doc: dict) -> str:
+    return DESCRIPTION + question_text(doc) + FINAL
+
+
+@dataclass
+class AGIEvalTask(GenerationTask):
+    def data_files(self) -> list[DataFile]:
+        return [subset_file(s) for s in SUBSETS]
+
+    def load_docs(self, data_dir: Path | None) -> list[dict]:
+        groups = []
+        for subset in SUBSETS:
+            source = subset_file(subset)
+            rows = source.read(data_dir)
+            for i, row in enumerate(rows):
+                if not isinstance(row.get("options"), list) or row.get("label") not in ("A", "B", "C", "D", "E"):
+                    raise UserError(f"{data_dir / source.relpath}: row {i + 1}: expected options and a label in A-E")
+                row.update(subset=subset, index=i)
+            groups.append(rows)
+        longest = max(len(g) for g in groups)
+        docs = [g[i] for i in range(longest) for g in groups if i < len(g)]
+        return self.select(docs) if self.select else docs
+
+
+TASK = AGIEvalTask(
+    name="agieval",
+    regime="tulu3",
+    suite="unseen",
+    skill="reasoning",
+    description=__doc__,
+    data=subset_file(SUBSETS[0]),
+    prompt=prompt,
+    gold=lambda doc: doc["label"],
+    verifier=Tulu3LetterVerifier(letters="ABCDEF", chain="mmlu"),
+    generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),
+    doc_id=lambda doc, idx: f"{doc['subset']}/{doc['index']}",
+    group=lambda doc: doc["subset"],
+    macro_over_groups=True,
+    metric_keys=("exact_match_flex", "exact_match", "answer_format_correct"),
+    primary_metric="exact_match_flex",
+    aliases=("agi_eval_english", "agi_eval_english:0shot_cot::tulu3", "agieval_english"),
+)

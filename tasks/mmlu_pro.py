@@ -1,0 +1,84 @@
+"""MMLU-Pro (Wang et al., 2024), Tülu 3 unseen regime: OLMES ``mmlu_pro:0shot_cot::tulu3``.
+
+* data: ``mmlu_pro/test.jsonl``, the 12,032 test questions in 14 categories, 3-10 options each
+  (rebuilt from TIGER-Lab's own eval dump; see shared/data/SOURCES.md). Instances interleave the
+  categories (question 0 of each, then question 1, ...), so ``--limit N`` samples all 14.
+* prompt (one user turn, chat format, 0-shot; OLMES ``GenericMMLUPro_CoT`` with
+  ``answer_prefix: None``, options as " (A) ..." lines): 'Answer the following multiple-choice
+  question by giving the correct answer letter in parentheses. Provide CONCISE reasoning for the
+  answer, and make sure to finish the response with "Therefore, the answer is (ANSWER_LETTER)"
+  where (ANSWER_LETTER) is one of (A), (B), (C), (D), (E), etc.\\n\\nQuestion: {question}\\n
+  (A) {option}\\n (B) ...\\n' + '\\nAnswer the above question and REMEMBER to finish your response
+  with the exact phrase "Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one
+  of (A), (B), (C), (D), (E), etc.' (this regime's reminder opens with one newline, not two).
+* generation: greedy, at most 2048 new tokens, no stop sequence.
+* metrics (``Tulu3LetterVerifier``, letters A-J): ``exact_match_flex`` (primary; OLMES's
+  ``exact_match`` here): the last "Therefore, the answer is (X)", else OLMES's MMLU-Pro fallbacks
+  (the first "answer is (X)", then the first "Answer: X", then the last stand-alone capital
+  letter A-J); ``exact_match`` (strict): only the requested phrase; ``answer_format_correct``.
+  Macro average over the 14 categories (OLMES suite ``primary_metric: macro``).
+* deviations: OLMES reads TIGER-Lab/MMLU-Pro from the HF hub; the rows here are the same
+  questions with 18 later upstream text fixes (SOURCES.md). OLMES's ``ExactMatch`` here keeps
+  punctuation; after its parentheses are removed a letter has none, so nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tulu_eval.data import DataFile
+from tulu_eval.errors import UserError
+from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.verifiers.mc_answer import Tulu3LetterVerifier
+
+LETTERS = "ABCDEFGHIJ"
+PHRASE = ('"Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D), '
+          "(E), etc.")
+DESCRIPTION = ("Answer the following multiple-choice question by giving the correct answer letter in parentheses. "
+               f"Provide CONCISE reasoning for the answer, and make sure to finish the response with {PHRASE}\n\n")
+FINAL = f"\nAnswer the above question and REMEMBER to finish your response with the exact phrase {PHRASE}"
+DATA = DataFile("mmlu_pro/test.jsonl", how_to_get="the TIGER-Lab/MMLU-Pro test split as JSON lines "
+                                                  "(question_id, question, options, answer, category)")
+
+
+def prompt(doc: dict) -> str:
+    options = "".join(f" ({letter}) {option}\n" for letter, option in zip(LETTERS, doc["options"]))
+    return f"{DESCRIPTION}Question: {doc['question']}\n{options}{FINAL}"
+
+
+@dataclass
+class MMLUProTask(GenerationTask):
+    def load_docs(self, data_dir: Path | None) -> list[dict]:
+        groups: dict[str, list[dict]] = {}
+        for i, row in enumerate(self.data.read(data_dir)):
+            options, answer = row.get("options"), row.get("answer")
+            if not isinstance(options, list) or not 0 < len(options) <= len(LETTERS) \
+                    or answer not in LETTERS[:len(options)] or "category" not in row:
+                raise UserError(f"{data_dir / self.data.relpath}: row {i + 1}: expected up to 10 options, "
+                                f"an answer letter among them and a category")
+            groups.setdefault(row["category"], []).append(row)
+        ordered = [groups[c] for c in sorted(groups)]
+        longest = max((len(g) for g in ordered), default=0)
+        docs = [g[i] for i in range(longest) for g in ordered if i < len(g)]
+        return self.select(docs) if self.select else docs
+
+
+TASK = MMLUProTask(
+    name="mmlu_pro",
+    regime="tulu3",
+    suite="unseen",
+    skill="knowledge",
+    description=__doc__,
+    data=DATA,
+    prompt=prompt,
+    gold=lambda doc: doc["answer"],
+    verifier=Tulu3LetterVerifier(letters=LETTERS, chain="mmlu_pro"),
+    generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),
+    doc_id=lambda doc, idx: str(doc["question_id"]),
+    group=lambda doc: doc["category"],
+    macro_over_groups=True,
+    metric_keys=("exact_match_flex", "exact_match", "answer_format_correct"),
+    primary_metric="exact_match_flex",
+    aliases=("mmlu_pro:0shot_cot::tulu3", "mmlu-pro"),
+)
