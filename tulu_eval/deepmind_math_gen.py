@@ -110,10 +110,11 @@ def _compat() -> None:
 
     from mathematics_dataset.util import composition  # noqa: PLC0415
 
-    counter, init = itertools.count(), composition.Entity.__init__
+    init = composition.Entity.__init__
+    composition.Entity._creation_counter = itertools.count()  # restarted for every module (_seed_all)
 
     def numbered_init(self, *args, **kwargs):
-        self._creation_index = next(counter)
+        self._creation_index = next(composition.Entity._creation_counter)
         init(self, *args, **kwargs)
 
     composition.Entity.__init__ = numbered_init
@@ -126,6 +127,11 @@ def _seed_all(seed: int, module: str) -> None:
     import numpy as np  # noqa: PLC0415
     import sympy.core.random  # noqa: PLC0415
 
+    import itertools  # noqa: PLC0415
+
+    from mathematics_dataset.util import composition  # noqa: PLC0415
+
+    composition.Entity._creation_counter = itertools.count()
     value = int.from_bytes(hashlib.sha256(f"{seed}/{module}".encode()).digest()[:4], "big")
     random.seed(value)
     np.random.seed(value)

@@ -44,11 +44,11 @@ _BIG_POWER = re.compile(r"\d\s*(\*\*|\^)\s*\(?\s*(\d{3,}|\d+\s*(\*\*|\^))")
 def clean(answer: str) -> str:
     """Strip what dresses an answer: spaces, $...$, \\boxed{}, **bold**, a final period, "x = "."""
     text = answer.strip()
-    boxed = last_boxed_only_string(text)
-    if boxed and text.startswith(boxed):
-        text = remove_boxed(boxed) or ""
     for _ in range(2):
         text = text.strip().strip("$").strip()
+        boxed = last_boxed_only_string(text)
+        if boxed and text.startswith(boxed):
+            text = remove_boxed(boxed) or ""
         if text.startswith("**") and text.endswith("**") and len(text) > 4:
             text = text[2:-2]
         text = re.sub(r"(?i)\s*i hope it is correct\.?$", "", text)
