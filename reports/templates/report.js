@@ -69,5 +69,11 @@
     if (el && el.tagName === "DETAILS") { el.open = true; el.scrollIntoView(); }
   }
   window.addEventListener("hashchange", openFromHash);
+  document.querySelectorAll('a[href^="#task-"]').forEach(function (a) {
+    a.addEventListener("click", function () {
+      var el = document.getElementById(a.getAttribute("href").slice(1));
+      if (el) { el.open = true; }
+    });
+  });
   openFromHash();
 })();
