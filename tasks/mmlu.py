@@ -1,10 +1,9 @@
 """MMLU (Hendrycks et al., 2021), 57 subjects, in the two Tülu 3 regimes of OLMES.
 
-``mmlu`` = OLMES ``mmlu:cot::summarize``, the MMLU of the Tülu 3 dev average ("0-shot CoT",
-exact match; open-instruct's Tülu 3 dev script runs it beside ``mmlu:mc::tulu``, which is the
-entry of OLMES's own ``tulu_3_dev`` suite and the number of the Tülu 3 tables before the CoT
-switch). ``mmlu_mc`` = OLMES ``mmlu:mc::tulu`` (5-shot, log-likelihood of the answer letter); it
-is reported beside ``mmlu`` but not counted in the average (``in_average=False``).
+``mmlu`` = OLMES ``mmlu:cot::summarize``, the MMLU of the Tülu 3 dev average (the report lists
+it as 0-shot CoT, exact match). ``mmlu_mc`` = OLMES ``mmlu:mc::tulu`` (5-shot, log-likelihood of
+the answer letter): the entry of OLMES's own ``tulu_3_dev`` suite; open-instruct's Tülu 3 dev
+script runs both. It is reported beside ``mmlu`` but not averaged (``in_average=False``).
 
 * data: the Hendrycks CSVs ``mmlu/test/<subject>_test.csv`` (14,042 questions; OLMES reads the
   same rows from HF ``cais/mmlu``), plus ``mmlu/dev/<subject>_dev.csv`` for ``mmlu_mc``'s
