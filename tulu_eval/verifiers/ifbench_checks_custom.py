@@ -27,6 +27,7 @@ def multiples(response, p):
     return re.findall(r"\d+", response.replace(",", ", ")) == ["14", "21", "28", "35", "42", "49"]
 
 
+_QUESTION_LABEL = re.compile(r"Question \d+[\.|\):;]?\s*")
 _OPTION_LINE = re.compile(r"^[A-Ea-e][\.|\)]\s*\w+")
 
 
@@ -36,7 +37,10 @@ def mcq_count_length(response, p):
     question texts (lines before the first option) strictly longer each time."""
     if response[response.find("Question"):] != response:
         return False  # text before the first question (or no question at all)
-    blocks = re.split(r"\n*(?:Question \d+[\.|\):;]?\s*)", response)
+    # The reference splits on r"\n*(?:Question \d+[\.|\):;]?\s*)", which backtracks through
+    # every run of newlines (quadratic); the leading \n* only moves newlines out of pieces that
+    # are stripped or dropped below, and the response starts with "Question", so it can go.
+    blocks = _QUESTION_LABEL.split(response)
     if blocks[0] == "":
         blocks = blocks[1:]
     blocks = [b.strip() for b in blocks if b.strip()]
@@ -134,7 +138,19 @@ def csv_city(response, p):
 _PRODUCT_HEADER = re.compile(
     r'^(ProductID|"ProductID"),[ \t]*(Category|"Category"),[ \t]*(Brand|"Brand"),'
     r'[ \t]*(Price|"Price"),[ \t]*(Stock|"Stock")$')
-_QUOTED_SPECIAL = re.compile(r'".*[^\d\w\s].*"')
+_SPECIAL = re.compile(r"[^\d\w\s]")
+
+
+def _quoted_special(field: str) -> bool:
+    """Whether ``re.match(r'".*[^\\d\\w\\s].*"', field)`` matches, in linear time.
+
+    ``.`` stops at a newline, so the match lies in the first line: it opens with a quote, and a
+    character that is no letter, digit, underscore or space (a quote included) stands before
+    the line's last quote.
+    """
+    line = field.split("\n", 1)[0]
+    last = line.rfind('"')
+    return line.startswith('"') and last > 1 and _SPECIAL.search(line, 1, last) is not None
 
 
 @register("custom:csv_special_character")
@@ -153,7 +169,7 @@ def csv_special_character(response, p):
     for row in rows[1:]:
         if len(row) != 5:
             return False
-        if any(_QUOTED_SPECIAL.match(field) for field in row):
+        if any(_quoted_special(field) for field in row):
             return True
     return False
 
