@@ -72,6 +72,9 @@ class PopQATask(GenerationTask):
             others = [shots[r] for r in (*RELATIONS, *sorted(set(shots) - set(RELATIONS)))
                       if r in shots and r != relation(row)]
             docs.append({**row, "fewshot": others[:N_SHOTS]})
+        # for the run record (results.json "fewshot"): the shots of one question; each question's
+        # own are in its doc
+        self.fewshot = docs[0]["fewshot"] if docs else ()
         return docs
 
     def build_request(self, doc: dict) -> Request:

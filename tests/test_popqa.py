@@ -89,6 +89,7 @@ def test_exemplars_one_per_other_relation_and_excluded(task, docs, data_dir):
         # plain-text form, as the PopQA paper's prompt
         assert request.text == "\n\n".join([*(f"{u} {a}" for u, a in zip(users, answers)), users[-1]])
     assert task.generation.max_tokens == 15 and task.generation.stop == ("\n\n",)
+    assert len(task.fewshot) == 15  # what results.json records
 
 
 def test_same_relation_same_prompt_prefix(task, docs):
