@@ -22,7 +22,10 @@
 * deviations: no regularization toward alpaca_eval's "gamed" baselines, fixed tiny ridge instead
   of L1 + cross-validation, difficulty only when supplied (see ``tulu_eval/alpaca_eval.py``). The
   judge is whatever model the user names, not GPT-4-turbo, so numbers are comparable only
-  between runs with the same judge.
+  between runs with the same judge. OLMES keeps the whole prompt (``truncate_context`` False);
+  our local backends make room for the 8,192 new tokens first, so run with ``--model-args
+  max_model_len=N`` (N well above 8,192) or ``--max-tokens`` below the model length, else the
+  instruction is cut away.
 """
 
 from __future__ import annotations
