@@ -164,6 +164,9 @@ class CodeVerifier(Verifier):
             verdict = json.loads(_marked(r, marker) or '{"base": false, "plus": false}') if r.passed else {}
             res = self._result(c, r, bool(verdict.get("plus")))
             res.details["passed_base"] = bool(verdict.get("base"))
+            if r.passed and not verdict.get("plus"):
+                res.details["error"] = "wrong output on a plus input" if verdict.get("base") else \
+                    "wrong output on a base input" if verdict else "no verdict printed"
             out.append(res)
         return out
 
