@@ -1,0 +1,122 @@
+"""``tulu-eval train-sft | train-dpo | train-rlvr | build-rlvr-data``: parse, call, print.
+
+The same commands run under ``accelerate launch`` (DDP, or DeepSpeed with the configs in
+``training/``): ``accelerate launch --config_file training/accelerate_ddp.yaml -m tulu_eval.cli
+train-sft --recipe training/sft_codealpaca.yaml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..cli import DATA_HELP
+from ..errors import UserError
+
+
+def _overrides(model, data, data_format, limit, output_dir, max_steps, learning_rate, beta, sets) -> dict:
+    out: dict = {}
+    for key, value in (("model", model), ("data.path", data), ("data.format", data_format), ("data.limit", limit),
+                       ("output_dir", output_dir), ("trl.max_steps", max_steps),
+                       ("trl.learning_rate", learning_rate), ("trl.beta", beta)):
+        if value is not None:
+            out[key] = value
+    import yaml  # noqa: PLC0415
+
+    for item in sets:
+        if "=" not in item:
+            raise UserError(f"--set: expected section.key=value, got {item!r}")
+        key, text = (s.strip() for s in item.split("=", 1))
+        try:
+            out[key] = yaml.safe_load(text) if text else None
+        except yaml.YAMLError:
+            out[key] = text
+    return out
+
+
+def _common(beta: bool):
+    def deco(fn):
+        opts = [
+            click.option("--recipe", "recipe_path", required=True, help="Recipe YAML (see training/)."),
+            click.option("--model", default=None, help="Starting model: 'bundled', a checkpoint folder or a hub id."),
+            click.option("--data", default=None, help="Training file (overrides data.path of the recipe)."),
+            click.option("--data-format", default=None, help="Format of --data (overrides data.format)."),
+            click.option("--limit", type=int, default=None, help="Use this many training rows (data.limit)."),
+            click.option("-o", "--output-dir", default=None, help="Output folder (checkpoints and final model)."),
+            click.option("--max-steps", type=int, default=None, help="Stop after this many optimizer steps."),
+            click.option("--learning-rate", "--lr", type=float, default=None, help="Learning rate."),
+            click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                         help="Override any recipe key, e.g. trl.per_device_train_batch_size=4 (repeatable)."),
+            click.option("--resume", is_flag=True, help="Continue from the last checkpoint in the output folder."),
+            click.option("--overwrite", is_flag=True, help="Delete the output folder's checkpoints and start again."),
+            click.option("--no-decontam", is_flag=True, help="Skip the check of training prompts against eval suites."),
+            click.option("--data-dir", default=None, help=DATA_HELP),
+        ]
+        if beta:
+            opts.append(click.option("--beta", type=float, default=None, help="KL / DPO beta (trl.beta)."))
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
+def _run(kind: str, recipe_path, model, data, data_format, limit, output_dir, max_steps, learning_rate, sets,
+         resume, overwrite, no_decontam, data_dir, beta=None) -> None:
+    import importlib  # noqa: PLC0415
+
+    from .recipe import load_recipe  # noqa: PLC0415
+    from .run import Options, train  # noqa: PLC0415
+
+    overrides = _overrides(model, data, data_format, limit, output_dir, max_steps, learning_rate, beta, sets)
+    recipe = load_recipe(recipe_path, kind, overrides)
+    module = importlib.import_module(f"tulu_eval.train.{kind}")
+    train(recipe, Options(data_dir=data_dir, resume=resume, overwrite=overwrite, decontam=not no_decontam),
+          module.make_trainer)
+
+
+@click.command("train-sft")
+@_common(beta=False)
+def train_sft(**kw):
+    """Supervised fine-tuning (TRL SFTTrainer), loss on assistant tokens only."""
+    _run("sft", **kw)
+
+
+@click.command("train-dpo")
+@_common(beta=True)
+def train_dpo(**kw):
+    """DPO (TRL DPOTrainer) with Tülu 3's length-normalized loss (dpo_norm)."""
+    _run("dpo", **kw)
+
+
+@click.command("train-rlvr")
+@_common(beta=True)
+def train_rlvr(**kw):
+    """RL with verifiable rewards (TRL GRPOTrainer; reward = 10 x verifier score)."""
+    _run("rlvr", **kw)
+
+
+@click.command("build-rlvr-data")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="JSON lines file to write.")
+@click.option("--gsm8k", type=int, default=0, help="GSM8K train rows (-1: all 7,473).")
+@click.option("--math", "math_rows", type=int, default=0, help="MATH train rows (-1: all).")
+@click.option("--ifeval", type=int, default=0, help="Training prompts with IFEval-style constraints.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--data-dir", default=None, help=DATA_HELP)
+def build_rlvr_data(output, gsm8k, math_rows, ifeval, seed, data_dir):
+    """Write RLVR rows {messages, ground_truth, verifier} from GSM8K/MATH train and IF constraints."""
+    from ..data import resolve_data_dir  # noqa: PLC0415
+    from .rlvr_data import SOURCES, build, write_jsonl  # noqa: PLC0415
+
+    ddir = resolve_data_dir(data_dir)
+    if ddir is None:
+        raise UserError("build-rlvr-data needs the data folder: --data-dir or $TULU_EVAL_DATA")
+    if not (gsm8k or math_rows or ifeval):
+        raise UserError("nothing to build: give --gsm8k, --math and/or --ifeval a count")
+    wanted = {"gsm8k": gsm8k, "math": math_rows, "codealpaca": ifeval, "alpaca_seed": ifeval}
+    for name, count in wanted.items():
+        if count and not (ddir / SOURCES[name]).is_file():
+            raise UserError(f"{ddir / SOURCES[name]} is missing (needed for --{'ifeval' if 'alpaca' in name else name})")
+    rows, counts = build(ddir, gsm8k=gsm8k, math=math_rows, ifeval=ifeval, seed=seed)
+    write_jsonl(rows, Path(output))
+    click.echo(f"wrote {len(rows)} rows to {output}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
