@@ -42,6 +42,7 @@ LAZY_COMMANDS = {
     "train-sft": "tulu_eval.train.cli:train_sft",
     "train-dpo": "tulu_eval.train.cli:train_dpo",
     "train-rlvr": "tulu_eval.train.cli:train_rlvr",
+    "build-rlvr-data": "tulu_eval.train.cli:build_rlvr_data",
 }
 
 
