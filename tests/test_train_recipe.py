@@ -201,3 +201,16 @@ def test_alpaca_and_multi_turn_messages():
     assert rows[1]["prompt"] == convo[:4]
     pair = train_data.preference_pair({"chosen": convo, "rejected": convo[:4] + [{"role": "assistant", "content": "x"}]})
     assert pair == {"prompt": convo[:4], "chosen": [convo[4]], "rejected": [{"role": "assistant", "content": "x"}]}
+
+
+def test_build_rlvr_data_command(tmp_path, data_dir):
+    out = tmp_path / "mix.jsonl"
+    result = CliRunner().invoke(main, ["build-rlvr-data", "-o", str(out), "--gsm8k", "5", "--math", "4",
+                                       "--ifeval", "3", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    assert "wrote 12 rows" in result.output and "gsm8k 5, ifeval 3, math 4" in result.output
+    rows = [json.loads(line) for line in out.open()]
+    assert sorted(r["verifier"] for r in rows) == ["gsm8k"] * 5 + ["ifeval"] * 3 + ["math"] * 4
+    loaded, summary = train_data.load(DataSpec(str(out), "rlvr"), "rlvr")  # the trainer reads it as written
+    assert summary["examples"] == 12 and all(isinstance(r["ground_truth"], str) for r in loaded)
+    assert "nothing to build" in _cli_error(["build-rlvr-data", "-o", str(out)])

@@ -3,7 +3,8 @@
 Rows are ``{"messages": [{"role": "user", ...}], "ground_truth": str, "verifier": name}``, the shape
 of open-instruct's RLVR sets (``dataset`` there, ``verifier`` here). Sources (train splits only):
 
-* ``gsm8k``: ``gsm8k/train.jsonl``; ground truth = the number after ``####``; verifier ``gsm8k``.
+* ``gsm8k``: ``gsm8k/train.jsonl``; ground truth = the number after ``####`` (the eval task's rule);
+  verifier ``gsm8k``.
 * ``math``: ``math_train/train.jsonl`` (problems + final answers); verifier ``math``. The two rows
   with an empty answer are skipped.
 * ``ifeval``: IFEval-style constraints drawn at random (instruction type and its kwargs, one or
@@ -37,9 +38,10 @@ class BadRow(ValueError):
 def gsm8k_row(row: dict) -> dict:
     if not isinstance(row.get("question"), str) or "####" not in str(row.get("answer", "")):
         raise BadRow("a GSM8K row needs 'question' and an 'answer' ending in '#### N'")
-    answer = row["answer"].split("####")[-1].strip().replace(",", "")
+    from ..verifiers.gsm8k import short_answer  # noqa: PLC0415  (the gold rule of the gsm8k eval task)
+
     return {"messages": [{"role": "user", "content": f"{row['question'].strip()}\n{GSM8K_HINT}"}],
-            "ground_truth": answer, "verifier": "gsm8k"}
+            "ground_truth": short_answer(row["answer"]), "verifier": "gsm8k"}
 
 
 def math_row(row: dict) -> dict:

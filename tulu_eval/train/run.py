@@ -176,7 +176,7 @@ def write_outputs(trainer, recipe: Recipe, out: Path, wall: float, data_summary:
     first, last = (steps[0], steps[-1]) if steps else ({}, {})
     summary = {
         "trainer": recipe.trainer, "recipe": recipe.source, "model": recipe.model, "output_dir": str(out),
-        "steps": trainer.state.global_step, "wall_seconds": round(wall, 1),
+        "steps": trainer.state.global_step, "wall_seconds": round(wall, 1), "world_size": trainer.args.world_size,
         "resumed_from": str(resume_from) if resume_from else None,
         "train_runtime": getattr(result, "metrics", {}).get("train_runtime"),
         "first_logged": first, "last_logged": last, "curves": plotted, "data": data_summary,
