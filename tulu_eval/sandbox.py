@@ -262,6 +262,8 @@ def _cgroup(max_pids: int) -> _Cgroup | None:
 
 def _user_procs() -> int:
     uid, count = os.getuid(), 0
+    if not os.path.isdir("/proc"):
+        return 0
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
