@@ -1,6 +1,6 @@
 """tulu-eval vs lm-eval on the same model, tasks, --limit and backend, in one invocation.
 
-    python benchmarks/compare_lm_eval.py [--tasks ifeval,gsm8k] [--limit 20] [--backends vllm,hf]
+    python benchmarks/compare_lm_eval.py [--tasks ifeval,gsm8k] [--limit 20] [--backends vllm,hf] [--max-tokens 512]
 
 For each backend it runs ``tulu-eval run`` and ``lm_eval`` (greedy, fp32, no caches) on the
 bundled SmolLM2-135M-Instruct and prints both scores with standard errors and the wall-time
@@ -141,7 +141,9 @@ def main() -> None:
     ap.add_argument("--tasks", default="ifeval,gsm8k")
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--backends", default="vllm,hf")
-    ap.add_argument("--max-tokens", type=int, default=None, help="cap generation in both harnesses")
+    ap.add_argument("--max-tokens", type=int, default=512,
+                    help="the same generation cap in both harnesses (lm-eval's ifeval yaml says 1280, tulu-eval "
+                         "2048: without one cap the outputs differ by length); 0 = each harness's own")
     ap.add_argument("--data-dir", default=os.environ.get("TULU_EVAL_DATA", str(REPO.parent / "shared" / "data")))
     args = ap.parse_args()
 
