@@ -147,7 +147,7 @@ def fixture_rows():
 
 def test_fixture_is_real_model_output_for_real_questions(fixture_rows, cache):
     docs = {f"{d['module']}/{d['index']}": d for d in Registry().get("deepmind_math").load_docs(None)}
-    assert len(fixture_rows) >= 50
+    assert len(fixture_rows) >= 20
     for row in fixture_rows:
         assert docs[row["id"]]["answer"] == row["gold"]
         assert row["response"].strip()

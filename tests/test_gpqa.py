@@ -157,7 +157,7 @@ def test_extraction_matches_olmes_on_real_outputs():
         pytest.skip("fixture agieval_smollm2.jsonl not generated yet")
     rows = [json.loads(line) for line in fixture.open(encoding="utf-8")]
     rows = [r for r in rows if r["gold"] in "ABCD"]
-    assert len(rows) >= 20
+    assert len(rows) >= 10
     for row in rows:
         ref = olmes_extract_answer(row["response"])
         assert extract_letter_chain(row["response"], FORMAT, "gpqa", "ABCD") == \
