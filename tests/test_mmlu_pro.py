@@ -113,8 +113,10 @@ def test_strict_and_flex_are_reported_separately(task, rows):
         assert res["exact_match"] == float(bool(strict) and strict[-1] == row["gold"])
         assert res["exact_match_flex"] == float(olmes_extract_answer(row["response"])["answer"].upper() == row["gold"])
         assert res["exact_match"] <= res["exact_match_flex"]
-    # the real outputs exercise the fallbacks: some answers are found only by them
+    # the real outputs exercise both paths: the requested phrase, and answers found only by the fallbacks
+    assert any(r["strict_extracted"] for r in results)
     assert any(r["answer_format_correct"] < 1 and r["extracted"] for r in results)
+    assert sum(r["exact_match"] for r in results) < sum(r["exact_match_flex"] for r in results)
 
 
 @pytest.mark.parametrize("response, strict, flex, fmt", [
