@@ -159,9 +159,14 @@ def test_real_outputs_strict_is_within_flex(fixture_rows):
         assert res["exact_match"] <= res["exact_match_flex"]
         if res["strict_extracted"] is not None:
             assert res["exact_match"] == res["exact_match_flex"]  # the phrase decides both
-    # the fixture has outputs with and without the requested phrase: both paths are exercised
-    with_phrase = sum(r["strict_extracted"] is not None for r in results)
-    assert 0 < with_phrase < len(results)
+    # real outputs say "The final answer is 6. I hope it is correct." without the "Therefore, " that the
+    # strict regex (OLMES's answer_format_regex) needs: strict finds nothing there, flex reads "6"
+    by_id = {row["id"]: res for row, res in zip(fixture_rows, results)}
+    near_miss = [row["id"] for row in fixture_rows if "final answer is 6. I hope it is correct." in row["response"]
+                 and "Therefore, the final answer" not in row["response"]]
+    assert near_miss
+    for id_ in near_miss:
+        assert (by_id[id_]["strict_extracted"], by_id[id_]["extracted"]) == (None, "6")
     for row, res in zip(fixture_rows, results):
         strict = extract_strict(row["response"])
         assert res["exact_match"] == float(strict is not None and equivalent(strict, row["gold"]))
