@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import socket
 from pathlib import Path
 
 import pytest
@@ -344,6 +345,42 @@ def test_registered_under_its_name_and_task():
     task = Registry().get("ifeval_ood")
     assert (task.suite, task.skill, task.primary_metric) == ("unseen", "instruction following", "prompt_level_loose")
     assert (task.generation.max_tokens, task.generation.temperature) == (2048, 0.0)
+
+
+# --- SmolLM2 outputs on all 300 prompts ------------------------------------------------------------
+def _fixture() -> list[dict]:
+    return [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+
+
+def test_smollm2_fixture_covers_every_prompt_and_rescoring_reproduces_it():
+    rows, fixture = rows_by_key(), _fixture()
+    assert len(fixture) == 300 and {item["key"] for item in fixture} == set(rows)
+    changed = []
+    for item in fixture:
+        d = VERIFIER.verify(item["response"], rows[item["key"]]).details
+        got = {k: d[k] for k in ("prompt_level_strict", "prompt_level_loose", "inst_level_strict", "inst_level_loose")}
+        if got != item["verdicts"]:
+            changed.append((item["key"], got, item["verdicts"]))
+    assert not changed, changed[:3]
+
+
+def test_smollm2_scores_through_the_task(monkeypatch):
+    """The task's aggregate over the fixture: the four numbers of the recorded run."""
+    def no_network(*args, **kwargs):
+        raise AssertionError("IFBench scoring must not touch the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    import nltk
+
+    monkeypatch.setattr(nltk, "download", no_network)
+    task = Registry().get("ifeval_ood")
+    docs = [json.loads(line) for line in DATA.read_text().splitlines()]
+    responses = {item["key"]: item["response"] for item in _fixture()}
+    records = [task.score(inst, [responses[inst.doc["key"]]]) for inst in task.instances(docs)]
+    summary = task.aggregate(records)
+    got = {k: round(summary[k].value, 4) for k in
+           ("prompt_level_strict", "prompt_level_loose", "inst_level_strict", "inst_level_loose")}
+    assert got == json.loads((FIXTURE.parent / "ifbench_smollm2_scores.json").read_text())
 
 
 # --- linear rewrites of two quadratic reference regexes ---------------------------------------------
