@@ -23,6 +23,7 @@ from .conftest import REPO, run_cli
 
 REF = REPO / "reports" / "reference"
 CHAT, PLAIN = REF / "smollm2-chat-dev", REF / "smollm2-plain-dev"
+REF_RUNS = sorted(p.parent for p in REF.glob("smollm2-*/results.json"))
 
 
 class _Page(HTMLParser):
@@ -68,9 +69,9 @@ def _board_cells(html: str) -> dict[tuple[str, str], str]:
 
 
 def test_reference_runs_are_committed_and_small():
-    runs = sorted(p.parent for p in REF.glob("*/results.json"))
-    assert CHAT in runs and PLAIN in runs
-    size = sum(p.stat().st_size for p in REF.rglob("*") if p.is_file())
+    runs = REF_RUNS
+    assert {CHAT, PLAIN, REF / "smollm2-chat-unseen", REF / "smollm2-plain-unseen"} <= set(runs)
+    size = sum(p.stat().st_size for p in REF.rglob("*") if p.is_file() and p.name != "report.html")  # not committed
     assert size < 1_000_000, f"reports/reference holds {size} bytes"
     for run in runs:
         assert _results(run)["selection"]["limit"], "reference runs use a small --limit"
@@ -174,6 +175,19 @@ def _as_unseen(src: Path, dst: Path) -> Path:
     res["suites"] = {"unseen": {**res["suites"]["dev"], "tasks": list(tasks)}}
     (dst / "results.json").write_text(json.dumps(res))
     return dst
+
+
+def test_reference_dev_and_unseen_runs_share_a_row_with_their_gap():
+    entries = load_entries(REF_RUNS)
+    assert len(entries) == 2 and all(len(e.runs) == 2 for e in entries)
+    html = render_report(REF_RUNS)
+    cells = _board_cells(html)
+    for e in entries:
+        by_suite = {r.results["selection"]["suite"]: r.results for r in e.runs}
+        dev, uns = by_suite["dev"]["suites"]["dev"]["average"], by_suite["unseen"]["suites"]["unseen"]["average"]
+        assert float(cells[(e.label, "dev")]) == dev and float(cells[(e.label, "unseen")]) == uns
+        assert math.isclose(float(cells[(e.label, "gap")]), dev - uns)
+    assert "dev average against unseen average" in html and 'id="no-scatter"' not in html
 
 
 def test_dev_and_unseen_runs_of_one_model_share_a_row(tmp_path):

@@ -8,15 +8,17 @@ test asserts that none was attempted.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tulu_eval.report.load import load_entries
 from tulu_eval.report.render import write_report
 
-from .test_report import CHAT, PLAIN, _results
+from .test_report import CHAT, PLAIN, REF_RUNS
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,7 +40,7 @@ def browser():
 @pytest.fixture()
 def page(browser, tmp_path):
     out = tmp_path / "report.html"
-    write_report([CHAT, PLAIN], out)
+    write_report(REF_RUNS, out)
     url = out.resolve().as_uri()
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     attempted: list[str] = []
@@ -71,26 +73,27 @@ def _labels(pg) -> list[str]:
 
 def test_leaderboard_sort_drilldown_offline(page, tmp_path):
     pg = page
-    results = {run: _results(run) for run in (CHAT, PLAIN)}
+    entries = load_entries(REF_RUNS)  # the rows, in page order: one per model/config, dev and unseen runs merged
     # leaderboard values are those of results.json, as numbers and as the text shown
-    heads = pg.eval_on_selector_all("#board thead th", "hs => hs.map(h => [h.dataset.col, h.textContent])")
     keys = pg.eval_on_selector_all("#board tbody tr:first-child td", "tds => tds.map(td => td.dataset.key || '')")
     rows = pg.eval_on_selector_all("#board tbody tr", "rs => rs.map(r => [...r.cells].map(c => "
                                    "[c.dataset.v, (c.querySelector('.val') || c).textContent.trim()]))")
-    assert len(rows) == 2
-    checked = 0
-    for row, run in zip(rows, (CHAT, PLAIN)):
-        res = results[run]
+    assert len(rows) == len(entries) == 2
+    checked = expected_count = 0
+    for row, entry in zip(rows, entries):
+        expected = {}
+        for run in entry.runs:
+            res = json.loads((run.path / "results.json").read_text())
+            expected.update({name: t["primary"]["value"] for name, t in res["tasks"].items()})
+            expected.update({suite: s["average"] for suite, s in res["suites"].items()})
+        expected_count += len(expected)
         for (value, text), key in zip(row, keys):
-            if key in res["tasks"]:
-                expected = res["tasks"][key]["primary"]["value"]
-            elif key == "dev":
-                expected = res["suites"]["dev"]["average"]
-            else:
-                continue
-            assert float(value) == expected and text == f"{100 * expected:.1f}", (run.name, key)
-            checked += 1
-    assert checked == 2 * (len(results[CHAT]["tasks"]) + 1)
+            if key in expected:
+                assert float(value) == expected[key] and text == f"{100 * expected[key]:.1f}", (entry.label, key)
+                checked += 1
+            elif key == "gap":
+                assert math.isclose(float(value), expected["dev"] - expected["unseen"]), entry.label
+    assert checked == expected_count
 
     # clicking a header whose values differ re-orders the rows, both ways
     differing = [k for k, key in enumerate(keys) if k and len({r[k][0] for r in rows}) == 2]
@@ -108,7 +111,7 @@ def test_leaderboard_sort_drilldown_offline(page, tmp_path):
     assert [float(v) for v in _column_values(pg, col)] == sorted(vals)
 
     # open the drill-down of a task with failures and find a failing instance
-    task = next(n for n in results[CHAT]["tasks"]
+    task = next(n for n in json.loads((CHAT / "results.json").read_text())["tasks"]
                 if any(json.loads(x)["verdict"] <= 0 for x in (CHAT / "predictions" / f"{n}.jsonl").open()))
     drill = pg.locator(f"#task-{task}")
     assert drill.get_attribute("open") is None

@@ -85,7 +85,7 @@ def scatter(points: list[tuple[int, str, float, float]]) -> str:
     def sy(v: float) -> float:
         return size - pad - span * min(100 * v, top) / top
 
-    wide = size + 150  # room for the point labels right of the plot
+    wide = size + 230  # room for the point labels right of the plot
     out = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{wide}" height="{size}" '
            f'viewBox="0 0 {wide} {size}" role="img" aria-label="dev average against unseen average">']
     for t in _ticks(top):
@@ -97,11 +97,19 @@ def scatter(points: list[tuple[int, str, float, float]]) -> str:
     out.append(f'<text x="{size / 2}" y="{size - 8}" text-anchor="middle" class="axis-label">dev average</text>'
                f'<text transform="translate(12,{size / 2}) rotate(-90)" text-anchor="middle" class="axis-label">'
                'unseen average</text>')
+    placed: list[tuple[float, float, float]] = []  # label boxes (x0, x1, baseline y) already drawn
     for k, label, dev, unseen in points:
         tip = f"{label}: dev {100 * dev:.1f}, unseen {100 * unseen:.1f}, gap {100 * (dev - unseen):+.1f}"
-        short = label if len(label) <= 28 else label[:27] + "…"
+        short = label if len(label) <= 40 else label[:39] + "…"
+        x0, x1 = sx(dev) + 9, sx(dev) + 9 + 5.5 * len(short)
+        y = sy(unseen) + 4
+        for shift in (0, -12, 12, -24, 24, -36, 36, -48, 48):  # move a label off the ones it would cover
+            if not any(x0 < b1 and b0 < x1 and abs(y + shift - by) < 11 for b0, b1, by in placed):
+                y += shift
+                break
+        placed.append((x0, x1, y))
         out.append(f'<circle cx="{sx(dev):.1f}" cy="{sy(unseen):.1f}" r="6" fill="{color(k)}" stroke="#fff">'
                    f'<title>{escape(tip)}</title></circle>'
-                   f'<text x="{sx(dev) + 9:.1f}" y="{sy(unseen) + 4:.1f}" class="point-label">{escape(short)}</text>')
+                   f'<text x="{x0:.1f}" y="{y:.1f}" class="point-label" fill="{color(k)}">{escape(short)}</text>')
     out.append("</svg>")
     return "".join(out)
