@@ -34,6 +34,9 @@ def test_render_and_context_fitting(bundled_model):
     long_ids, max_new = be.encode("word " * 500, GenSettings(max_tokens=16))
     assert len(long_ids) == 48 and max_new == 16  # left-truncated: the end of the prompt is kept
     assert long_ids == be.tokenizer("word " * 500, add_special_tokens=False)["input_ids"][-48:]
+    # a long generation budget shrinks to the room left; the prompt is not cut
+    ids2, max_new = be.encode(prompt, GenSettings(max_tokens=8192))
+    assert ids2 == ids and max_new == 64 - len(ids)
     plain = LocalBackend(str(bundled_model), use_chat_template=False)
     assert plain.render(req) == "Hi"
 

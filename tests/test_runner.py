@@ -28,10 +28,10 @@ def test_run_writes_run_folder_and_score_reproduces_it(tmp_path, bundled_model, 
     out = tmp_path / "run"
     res = run_cli("run", *ARGS, "-o", str(out), "--cache", str(tmp_path / "c.sqlite"))
     assert res.returncode == 0, res.stderr
-    assert "gsm8k::tulu" in res.stdout and "exact_match_flex" in res.stdout
+    assert "gsm8k::tulu" in res.stdout and "exact_match" in res.stdout
     result = json.loads((out / "results.json").read_text())
     task = result["tasks"]["gsm8k"]
-    assert task["num_instances"] == 8 and task["primary_metric"] == "exact_match_flex"
+    assert task["num_instances"] == 8 and task["primary_metric"] == "exact_match"
     assert set(task["primary"]) == {"value", "stderr", "n"}
     assert result["model"]["fingerprint"].startswith("sha256:")
     assert result["backend"]["backend"] == "hf" and result["backend"]["dtype"] == "float32"

@@ -110,16 +110,22 @@ class LocalBackend(Backend):
     def encode(self, prompt: str, settings: GenSettings) -> tuple[list[int], int]:
         """Token ids of ``prompt`` and the number of new tokens allowed.
 
-        The prompt keeps its last tokens when it does not fit (as lm-eval and OLMES truncate
-        from the left); generation is capped so prompt + output fit in ``max_model_len``.
+        A prompt that fits is kept whole and generation gets the room that is left (OLMES's
+        ``truncate_context=False``): a task asking for 8,192 new tokens on a 4,096-token model
+        gets less output, never a cut prompt. Only a prompt that leaves less than
+        ``min(max_tokens, 256, max_model_len / 2)`` tokens of room keeps its last tokens (left truncation, as
+        lm-eval does).
         """
         ids = self.tokenizer(prompt, add_special_tokens=not self.use_chat_template)["input_ids"]
         max_new = min(settings.max_tokens, self.max_model_len - 1)
-        keep = self.max_model_len - max_new
-        if len(ids) > keep:
-            ids = ids[-keep:]
-        return ids, min(max_new, self.max_model_len - len(ids))
-
+        if len(ids) + max_new > self.max_model_len:
+            floor = min(max_new, 256, self.max_model_len // 2)
+            if len(ids) + floor <= self.max_model_len:
+                max_new = self.max_model_len - len(ids)
+            else:
+                ids = ids[-(self.max_model_len - floor):]
+                max_new = floor
+        return ids, max_new
 
     def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
         """Context and continuation tokens as lm-eval splits them: the pair is tokenized whole
