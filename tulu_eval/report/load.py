@@ -87,18 +87,14 @@ def _identity(results: dict) -> str:
 
 
 def merge_suites(entry_runs: list[Run], tasks: dict[str, dict]) -> dict[str, dict]:
+    """Suite averages of runs merged into one row (a dev run + an unseen run), by the same rules
+    as results.json (``tulu_eval.suites``: which task and which metric enter each average)."""
     if len(entry_runs) == 1:
         return entry_runs[0].results.get("suites", {})
-    out = {}
-    for suite in ("dev", "unseen"):
-        parts = [r.results["suites"][suite] for r in entry_runs if suite in r.results.get("suites", {})]
-        if not parts:
-            continue
-        ran = [t for p in parts for t in p["tasks"] if t in tasks]
-        missing = sorted({m for p in parts for m in p["missing"]} - set(ran))
-        values = [tasks[t]["primary"]["value"] for t in ran]
-        out[suite] = {"average": sum(values) / len(values), "tasks": ran, "missing": missing, "complete": not missing}
-    return out
+    from ..suites import suite_averages  # noqa: PLC0415
+
+    skipped = {k: v for r in entry_runs for k, v in (r.results.get("skipped") or {}).items() if k not in tasks}
+    return suite_averages(tasks, skipped)
 
 
 def _labels(entries: list[Entry]) -> None:
