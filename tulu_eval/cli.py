@@ -174,14 +174,14 @@ def tasks_cmd(suite, data_dir, include_path):
     registry = Registry(include_path)
     ddir = resolve_data_dir(data_dir)
     chosen = registry.suite(suite) if suite else list(registry.tasks.values())
-    click.echo(f"{'task':<30} {'suite':<7} {'skill':<22} {'instances':>9}  {'primary metric':<26} data")
+    click.echo(f"{'task':<34} {'suite':<7} {'skill':<22} {'instances':>9}  {'primary metric':<26} data")
     for task in sorted(chosen, key=lambda t: (t.suite, t.name)):
         missing = [f.relpath for f in task.data_files() if f.locate(ddir) is None]
         if missing:
             count, found = "-", f"missing: {', '.join(missing)}"
         else:
             count, found = str(len(task.load_docs(ddir))), "found"
-        click.echo(f"{task.full_name:<30} {task.suite:<7} {task.skill:<22} {count:>9}  {task.primary_metric:<26} {found}")
+        click.echo(f"{task.full_name:<34} {task.suite:<7} {task.skill:<22} {count:>9}  {task.primary_metric:<26} {found}")
 
 
 if __name__ == "__main__":  # pragma: no cover
