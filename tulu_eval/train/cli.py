@@ -64,7 +64,10 @@ def _common(beta: bool):
 def _run(kind: str, recipe_path, model, data, data_format, limit, output_dir, max_steps, learning_rate, sets,
          resume, overwrite, no_decontam, data_dir, beta=None) -> None:
     import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
 
+    if importlib.util.find_spec("trl") is None:
+        raise UserError("the trainers need TRL: pip install 'tulu-eval[train]' (trl==1.16.0)")
     from .recipe import load_recipe  # noqa: PLC0415
     from .run import Options, train  # noqa: PLC0415
 
