@@ -12,7 +12,8 @@ with every missing entry named and its reason (skipped for missing data or judge
 not selected, or no value). Tasks outside the declaration never enter the average.
 
 * dev (12 columns): MMLU (0-shot CoT), PopQA (15-shot), TruthfulQA (MC2), BBH (3-shot CoT),
-  DROP (3-shot; no data here, always missing), MATH (4-shot CoT, flex), GSM8K (8-shot CoT),
+  DROP (3-shot, F1; no data here: skipped and named missing unless the user supplies
+  drop/validation.jsonl and drop/train.jsonl, see tasks/drop.py), MATH (4-shot CoT, flex), GSM8K (8-shot CoT),
   HumanEval (pass@10), HumanEval+ (pass@10), IFEval (prompt-level loose), AlpacaEval 2
   (length-controlled win rate), Safety (6-benchmark average; we have 2 of them, see tasks/safety.py).
 * unseen (7 columns): AGIEval English, MMLU-Pro, GPQA (data withheld by its authors), IFEval-OOD,

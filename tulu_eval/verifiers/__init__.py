@@ -2,7 +2,7 @@
 
 from .base import Verifier, VerifierResult, get_verifier, verifier_names
 
-_BUILTIN = ("gsm8k", "math", "ifeval", "mc_answer", "bbh", "popqa", "refusal", "code", "deepmind_math", "ifbench")
+_BUILTIN = ("gsm8k", "math", "ifeval", "mc_answer", "bbh", "popqa", "refusal", "code", "deepmind_math", "ifbench", "drop")
 
 
 def load_all() -> None:
