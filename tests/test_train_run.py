@@ -76,7 +76,8 @@ def test_sft_loss_is_on_the_assistant_turn_only(bundled_model, tmp_path):
     trainer = sft.make_trainer(recipe, sft_rows(alpaca_messages(row)), str(bundled_model), tok,
                                make_trl_config(recipe, tmp_path))
     ex = trainer.train_dataset[0]
-    trained = [i for i, m in zip(ex["input_ids"], ex["completion_mask"]) if m]
+    # TRL 1.16 folds the completion mask into a "labels" column (-100 outside the completion)
+    trained = [i for i, lab in zip(ex["input_ids"], ex["labels"]) if lab != -100]
     assert tok.decode(trained) == row["output"] + "<|im_end|>\n"  # the answer and the end-of-turn token
     assert tok.decode(ex["input_ids"]) == tok.apply_chat_template(
         alpaca_messages(row), tokenize=False)  # the model's own chat template, system prompt included
