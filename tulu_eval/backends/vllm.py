@@ -90,7 +90,8 @@ class VLLMBackend(LocalBackend):
                 n=s.n, temperature=s.temperature, top_p=s.top_p if s.temperature > 0 else 1.0,
                 max_tokens=max_new, stop=list(s.stop) or None, skip_special_tokens=True,
             ))
-        outs = llm.generate(inputs, params, use_tqdm=False)
+        # vLLM's own bar (prompts done, tokens/s) shows progress inside a chunk of up to 512 requests
+        outs = llm.generate(inputs, params, use_tqdm=len(inputs) > 1)
         results = []
         for req, out in zip(requests, outs):
             completions = sorted(out.outputs, key=lambda c: c.index)
