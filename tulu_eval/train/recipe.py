@@ -206,10 +206,20 @@ def dpo_loss_types(value: Any, name: str) -> list[str]:
     return out
 
 
+def _has_accelerator() -> bool:
+    import torch  # noqa: PLC0415
+
+    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
+
+
 def make_trl_config(recipe: Recipe, output_dir: Path, **extra):
     """The TRL config of the recipe; a value TRL rejects is a UserError naming the recipe."""
     cls = trl_config_class(recipe.trainer)
     kwargs = {**recipe.trl, **extra, "output_dir": str(output_dir)}
+    if "use_cpu" not in kwargs and not _has_accelerator():
+        # transformers builds a distributed (gloo) process group on CPU only with use_cpu=True; without
+        # it, processes started by torchrun / `accelerate launch --multi_gpu` each train alone
+        kwargs["use_cpu"] = True
     if recipe.trainer == "dpo" and "loss_type" in kwargs:
         kwargs["loss_type"] = dpo_loss_types(kwargs["loss_type"], Path(recipe.source).name)
     try:
