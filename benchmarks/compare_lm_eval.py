@@ -124,6 +124,32 @@ def fake_vllm_metadata(folder: Path) -> Path:
 
 LM_TASK = {"gsm8k": ("gsm8k_tulu_local", "exact_match,flexible-extract", "exact_match_flex"),
            "ifeval": ("ifeval_local", "prompt_level_loose_acc,none", "prompt_level_loose")}
+# how an lm-eval sample and a tulu-eval prediction name the same instance
+SAMPLE_KEY = {"gsm8k": lambda sample: str(sample["doc_id"]), "ifeval": lambda sample: str(sample["doc"]["key"])}
+
+
+def _lm_prompt(sample: dict) -> str | None:
+    args = sample.get("arguments")
+    if isinstance(args, dict):  # lm-eval 0.4.x: {"gen_args_0": {"arg_0": prompt, "arg_1": gen_kwargs}}
+        first = next(iter(args.values()), {})
+        return first.get("arg_0") if isinstance(first, dict) else None
+    if isinstance(args, list) and args and isinstance(args[0], list):
+        return args[0][0]
+    return None
+
+
+def same_outputs(task: str, lm_out: Path, tulu_out: Path) -> tuple[int, int, int]:
+    """(instances, identical prompts, identical responses) between lm-eval's samples and our predictions."""
+    lm_task = LM_TASK[task][0]
+    files = sorted(glob.glob(str(lm_out / "**" / f"samples_{lm_task}_*.jsonl"), recursive=True))
+    if not files:
+        return 0, 0, 0
+    theirs = {SAMPLE_KEY[task](s): s for s in map(json.loads, Path(files[-1]).read_text().splitlines())}
+    mine = {r["id"]: r for r in map(json.loads, (tulu_out / "predictions" / f"{task}.jsonl").read_text().splitlines())}
+    both = sorted(set(theirs) & set(mine))
+    prompts = sum(_lm_prompt(theirs[k]) == mine[k]["prompt"] for k in both)
+    outputs = sum(theirs[k]["resps"][0][0].strip() == mine[k]["output"].strip() for k in both)
+    return len(both), prompts, outputs
 
 
 def run_timed(cmd: list[str], env: dict, log: Path) -> float:
@@ -183,7 +209,7 @@ def main() -> None:
                "--tasks", ",".join(LM_TASK[t][0] for t in tasks), "--include_path", str(yaml_dir),
                "--limit", str(args.limit), "--apply_chat_template", "--fewshot_as_multiturn",
                "--batch_size", "32" if backend == "hf" else "auto", "--gen_kwargs", gen,
-               "--output_path", str(lm_out), "--seed", "1234"]
+               "--output_path", str(lm_out), "--seed", "1234", "--log_samples"]
         t_lm = run_timed(cmd, lm_env, work / f"lm_{backend}.log")
         lm_file = sorted(glob.glob(str(lm_out / "**" / "results_*.json"), recursive=True))[-1]
         lm = json.loads(Path(lm_file).read_text())["results"]
@@ -192,15 +218,17 @@ def main() -> None:
             mine = tulu["tasks"][t]["metrics"][ours]
             se_key = lm_key.replace(",", "_stderr,", 1)
             theirs, their_se = lm[lm_task][lm_key], lm[lm_task].get(se_key, float("nan"))
-            rows.append((backend, t, ours, mine["value"], mine["stderr"], theirs, their_se, t_tulu, t_lm))
+            rows.append((backend, t, ours, mine["value"], mine["stderr"], theirs, their_se, t_tulu, t_lm,
+                         same_outputs(t, lm_out, out)))
     print(f"\nbundled SmolLM2-135M-Instruct, --limit {args.limit}, greedy fp32; logs and outputs in {work}")
     print(f"{'backend':<8} {'task':<8} {'metric':<20} {'tulu-eval':>16} {'lm-eval':>16} {'|diff|<=se':>10} "
-          f"{'tulu s':>8} {'lm-eval s':>10} {'speed-up':>9}")
-    for backend, t, metric, v, se, w, wse, tt, tl in rows:
-        within = abs(v - w) <= max(se, wse)
+          f"{'same prompt':>11} {'same output':>11} {'tulu s':>8} {'lm-eval s':>10} {'speed-up':>9}")
+    for backend, t, metric, v, se, w, wse, tt, tl, (n, same_p, same_o) in rows:
+        within = abs(v - w) <= max(se, wse) + 1e-9
         print(f"{backend:<8} {t:<8} {metric:<20} {v:>9.3f}±{se:<6.3f} {w:>9.3f}±{wse:<6.3f} {str(within):>10} "
-              f"{tt:>8.1f} {tl:>10.1f} {tl / tt:>8.2f}x")
-    print("wall times are per harness invocation for all listed tasks together (model load included)")
+              f"{f'{same_p}/{n}':>11} {f'{same_o}/{n}':>11} {tt:>8.1f} {tl:>10.1f} {tl / tt:>8.2f}x")
+    print("wall times are per harness invocation for all listed tasks together (model load included); same prompt /"
+          " output: the rendered prompt and the raw response are character-identical in both harnesses")
 
 
 if __name__ == "__main__":
