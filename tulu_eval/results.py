@@ -160,4 +160,8 @@ def format_table(result: dict) -> str:
     for suite, s in result.get("suites", {}).items():
         note = "" if s["complete"] else f"  ({partial_note(s)})"
         lines.append(f"{suite + ' average':<28} {'':<7} {'Tülu 3 average':<26} {_pct(s['average']):>6}{note}")
+    if result.get("sandbox"):
+        from .sandbox import summary  # noqa: PLC0415
+
+        lines.append(f"model code ran in: {summary(result['sandbox'])}")
     return "\n".join(lines)

@@ -245,14 +245,23 @@ def run(cfg: RunConfig) -> dict:
     )
     if judge_info:
         result["judge"] = judge_info
-    if any(getattr(t, "executes_code", False) for t in plan.tasks):
-        result["sandbox"] = sandbox.describe()
+    _record_sandbox(result, [t.name for t in plan.tasks if getattr(t, "executes_code", False)])
     results_mod.write_results(out_dir, result)
     if cfg.report:  # report.html beside results.json; a failure there only warns
         from .report import write_run_report  # noqa: PLC0415
         write_run_report(out_dir)
     result["_run_dir"] = str(out_dir)
     return result
+
+
+def _record_sandbox(result: dict, code_tasks: list[str]) -> None:
+    """What the model code of a run ran in: results.json, the table and the report show it beside code scores."""
+    if not code_tasks:
+        return
+    result["sandbox"] = sandbox.describe()
+    for name in code_tasks:
+        if name in result["tasks"]:
+            result["tasks"][name]["sandbox"] = sandbox.summary(result["sandbox"])
 
 
 def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execution: bool = False,
@@ -263,8 +272,6 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     sandbox.set_kind(code_sandbox)
     code_tasks = [n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)]
     require_code_execution(code_tasks, allow_code_execution)
-    if code_tasks:
-        result["sandbox"] = sandbox.describe()
     for name, summary in result["tasks"].items():
         task = registry.get(name)
         rows = results_mod.read_predictions(run_dir, name)
@@ -272,6 +279,7 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
         results_mod.write_predictions(run_dir, name, scored)
         result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
     result["suites"] = results_mod.suite_averages(registry, result["tasks"], result.get("skipped"))
+    _record_sandbox(result, code_tasks)
     result["rescored_at"] = results_mod.now()
     results_mod.write_results(run_dir, result)
     return result

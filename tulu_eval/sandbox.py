@@ -613,6 +613,15 @@ def _decode(v: Any) -> Any:
     return v
 
 
+def summary(info: dict) -> str:
+    """One line for tables and reports: ``bwrap (bubblewrap 0.8.0), 4096 MB / 10 s per program, cgroup v1 budget``."""
+    lim, tree = info.get("limits") or {}, info.get("tree_budget") or {}
+    budget = (f"cgroup {tree['cgroup']} budget {tree['memory_mb']} MB / {tree['pids']} pids" if tree.get("cgroup")
+              else "no cgroup budget" + (f" ({tree['why']})" if tree.get("why") else ""))
+    return (f"{info.get('kind')}{' (' + info['version'] + ')' if info.get('version') else ''}, "
+            f"{lim.get('memory_mb')} MB / {lim.get('timeout_s')} s per program, {budget}")
+
+
 def describe(limits: Limits | None = None) -> dict:
     """What protects the programs here (recorded in results.json beside code scores)."""
     k = current_kind()
