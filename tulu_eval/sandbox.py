@@ -297,6 +297,7 @@ class _TreeBudget:
                 self.version = "v1"
                 for c, (mount, path) in v1.items():
                     root = mount / path.lstrip("/") / f"tulu-eval-{os.getpid()}"
+                    _remove_stale(root.parent)
                     root.mkdir(exist_ok=True)
                     self.roots[c] = root
                 self._write_limits(self.roots["memory"], self.roots["pids"], memory_mb, max_pids)
@@ -304,6 +305,7 @@ class _TreeBudget:
                 mount, path = v2
                 parent = mount / path.lstrip("/")
                 (parent / "cgroup.subtree_control").write_text("+memory +pids")
+                _remove_stale(parent)
                 root = parent / f"tulu-eval-{os.getpid()}"
                 root.mkdir(exist_ok=True)
                 (root / "cgroup.subtree_control").write_text("+memory +pids")
@@ -371,6 +373,18 @@ class _TreeBudget:
         if not self.version:
             return {"cgroup": None, "why": self.why}
         return {"cgroup": self.version, "memory_mb": self.memory_mb, "pids": self.max_pids}
+
+
+def _remove_stale(parent: Path) -> None:
+    """Groups left by harness processes that died without cleaning up (SIGKILL)."""
+    for d in parent.glob("tulu-eval-*"):
+        pid = d.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            _TreeBudget.destroy([p / "cgroup.procs" for p in d.iterdir() if p.is_dir()])
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
 
 _budget: _TreeBudget | None = None

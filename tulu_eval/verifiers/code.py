@@ -41,7 +41,7 @@ from ..sandbox import RAISED, ExecResult, Limits, decode_output, run_programs
 from .base import Verifier, VerifierResult
 
 _EXPECTED_VERSION = "v3"
-_expected_cache: dict[str, tuple[list, float]] = {}
+_expected_cache: dict[str, tuple[list, float, int]] = {}
 _expected_lock = threading.Lock()
 
 
@@ -157,9 +157,11 @@ class CodeVerifier(Verifier):
     def _verify_plus(self, completions: list[str], gt: dict) -> list[VerifierResult]:
         """evalplus's base and plus checks on outputs the candidate's process returns: the expected
         outputs never enter it."""
-        expected, ref_s = self.expected_outputs(gt)
-        # evalplus gives each input 4x the canonical solution's time; we give the whole run as much
-        limits = replace(self.limits, timeout_s=max(self.limits.timeout_s, 4 * ref_s + 1))
+        expected, ref_s, size = self.expected_outputs(gt)
+        # evalplus gives each input 4x the canonical solution's time; we give the whole run as much, and
+        # room for twice the expected outputs on the result channel (RLIMIT_FSIZE bounds it)
+        limits = replace(self.limits, timeout_s=max(self.limits.timeout_s, 4 * ref_s + 1),
+                         file_size_mb=max(self.limits.file_size_mb, 2 * size // (1024 * 1024) + 16))
         inputs, n_base = _inputs(gt)
         entry, atol = gt["entry_point"], float(gt.get("atol") or 0)
         results = run_programs([gt["prompt"] + c for c in completions], limits, self.workers, call=(entry, inputs))
@@ -180,9 +182,9 @@ class CodeVerifier(Verifier):
             out.append(res)
         return out
 
-    def expected_outputs(self, gt: dict) -> tuple[list, float]:
+    def expected_outputs(self, gt: dict) -> tuple[list, float, int]:
         """The canonical solution's outputs on all inputs (computed in the sandbox, cached as the
-        plain-data records it returned), and the seconds that run took."""
+        plain-data records it returned), the seconds that run took, and the records' size in bytes."""
         inputs, _ = _inputs(gt)
         key = hashlib.sha256(json.dumps([_EXPECTED_VERSION, gt["prompt"], gt["canonical_solution"],
                                          gt["entry_point"], inputs]).encode()).hexdigest()
@@ -208,9 +210,10 @@ class CodeVerifier(Verifier):
         expected = outputs_of(ExecResult("passed", 0, "", "", duration, list(records)))
         if any(e is RAISED for e in expected):
             raise RuntimeError(f"canonical solution of {gt.get('task_id', '?')} raised on an input")
+        entry = (expected, duration, sum(len(r) + 1 for r in records))
         with _expected_lock:
-            _expected_cache[key] = (expected, duration)
-        return expected, duration
+            _expected_cache[key] = entry
+        return entry
 
     @staticmethod
     def _result(completion: str, res: ExecResult, passed: bool) -> VerifierResult:
