@@ -437,6 +437,18 @@ def _env(work: str, prefix: str) -> dict[str, str]:
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+def _user_procs() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
 def _tail(path: Path, chars: int) -> str:
     try:
         with path.open("rb") as fh:
@@ -480,16 +492,18 @@ def _run(code: str, limits: Limits, kind_: str, stdin: str | None, call: tuple[s
         os.close(tok_w)
         result_fd = os.open(tmp / "result", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         mb = 1024 * 1024
-        rlimits = [["RLIMIT_AS", limits.memory_mb * mb], ["RLIMIT_DATA", limits.memory_mb * mb],
-                   ["RLIMIT_CPU", int(limits.timeout_s) + 1], ["RLIMIT_FSIZE", limits.file_size_mb * mb],
-                   ["RLIMIT_NOFILE", limits.open_files], ["RLIMIT_CORE", 0]]
-        (job / "config.json").write_text(json.dumps({"token_fd": tok_r, "result_fd": result_fd, "rlimits": rlimits,
-                                                     "taint": TAINT_EVENTS, "call": call[0] if call else None}))
         budget = _tree_budget()
         try:
             groups = budget.program_group(limits.memory_mb + limits.disk_mb, limits.max_procs)
         except OSError:
             groups = []
+        rlimits = [["RLIMIT_AS", limits.memory_mb * mb], ["RLIMIT_DATA", limits.memory_mb * mb],
+                   ["RLIMIT_CPU", int(limits.timeout_s) + 1], ["RLIMIT_FSIZE", limits.file_size_mb * mb],
+                   ["RLIMIT_NOFILE", limits.open_files], ["RLIMIT_CORE", 0]]
+        if not groups and os.geteuid() != 0:  # no pids cgroup: the per-user process cap (root ignores it)
+            rlimits.append(["RLIMIT_NPROC", _user_procs() + limits.max_procs])
+        (job / "config.json").write_text(json.dumps({"token_fd": tok_r, "result_fd": result_fd, "rlimits": rlimits,
+                                                     "taint": TAINT_EVENTS, "call": call[0] if call else None}))
         py = [_python(), "-s", "-S", "-B"] + (["-P"] if sys.version_info >= (3, 11) else [])
         if kind_ == "bwrap":
             cmd = _bwrap_prefix(job, limits) + py + ["-c", _BOOT, "/job"]
