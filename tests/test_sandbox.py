@@ -130,7 +130,9 @@ os._exit(0)
 def test_tracing_and_ctypes_taint_the_run():
     for prog, event in (("import sys\nsys.settrace(lambda *a: None)", "sys.settrace"),
                         ("import ctypes\nctypes.string_at(id(1), 8)", "ctypes."),
-                        ("open('/proc/self/mem', 'rb')", "open")):
+                        ("open('/proc/self/mem', 'rb')", "open"),
+                        ("import os\nos.chdir('/proc/self')\nopen('mem', 'rb')", "open"),
+                        ("import os\nos.symlink('/proc/self/mem', 'm')\nopen('m', 'rb')", "os.symlink")):
         res = run_program(prog, LIMITS)
         assert res.status == "failed" and res.note.startswith("tainted: " + event), (prog, res.note)
 

