@@ -78,6 +78,9 @@ class _Group(click.Group):
             click.echo(f"tulu-eval: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except Interrupted as exc:  # SIGINT/SIGTERM: the engine is already shut down; end what is left
+            import traceback  # noqa: PLC0415
+
+            traceback.clear_frames(exc.__traceback__)  # progress bars held by the frames close now, not after our line
             reap_children()
             hint = RESUME_HINTS.get(ctx.invoked_subcommand or "", "rerun the same command")
             click.echo(exc.line(hint), err=True)

@@ -186,7 +186,9 @@ def generate(out: Path, seed: int = SEED, per_module: int = PER_MODULE, modules=
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     print(f"tulu-eval: generating DeepMind Mathematics ({len(modules)} modules x {per_module}, seed {seed}) "
           f"into {out}", file=sys.stderr)
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    from .procs import child_kwargs  # noqa: PLC0415
+
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, **child_kwargs())
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise UserError(f"DeepMind Mathematics generation failed ({tail})")
