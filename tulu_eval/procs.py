@@ -180,6 +180,11 @@ def _before_fork() -> None:
 
 def _after_fork_in_child() -> None:
     _state["watcher"] = None  # the child is not the watcher's harness; its own exit must not matter
+    for signum, handler in _state.get("previous", {}).items():  # a forked worker stops as it would unguarded
+        try:
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        except (ValueError, OSError, TypeError):  # pragma: no cover
+            pass
     if _state["main_fork"]:
         parent = _state.get("pid")
         set_pdeathsig(signal.SIGKILL)
@@ -208,8 +213,7 @@ def guard() -> None:
     os.environ[OWNER_ENV] = token  # inherited by every exec'd child
     os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
+        _state["previous"] = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
     if os.environ.get("LOCAL_RANK") is not None and os.getppid() != 1:
         set_pdeathsig(signal.SIGTERM)  # a rank started by torchrun / accelerate stops with its launcher
     try:
