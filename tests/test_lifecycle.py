@@ -149,7 +149,7 @@ def test_run_over_a_writable_data_folder_leaves_it_byte_identical(tmp_path, data
         pytest.skip("no pre-generated DeepMind Mathematics file to stand in for the generator")
     monkeypatch.setattr(gen, "generate", lambda out, **kw: (Path(out).parent.mkdir(parents=True, exist_ok=True),
                                                              shutil.copyfile(source, out), Path(out))[-1])
-    result = run(RunConfig(tasks="gsm8k,deepmind_math", limit=2, backend="hf", max_tokens=4, data_dir=str(writable),
+    result = run(RunConfig(tasks="gsm8k,deepmind_math", limit=1, backend="hf", max_tokens=4, data_dir=str(writable),
                            output_dir=str(tmp_path / "run"), cache=str(tmp_path / "c.sqlite"), progress=False,
                            report=False))
     assert set(result["tasks"]) == {"gsm8k", "deepmind_math"}
@@ -218,3 +218,25 @@ def test_stopped_vllm_run_leaves_no_process_and_resumes_identically(sig, tmp_pat
     assert resumed["generation"]["cached"] == done
     assert resumed["tasks"] == clean["tasks"]
     assert not (out / "INCOMPLETE").exists()
+
+
+def test_sigterm_stops_train_sft_with_one_line_and_no_children_left(tmp_path, data_dir, bundled_model):
+    out = tmp_path / "sft"
+    cmd = [sys.executable, "-m", "tulu_eval.cli", "train-sft", "--recipe", "training/sft_codealpaca.yaml", "-o",
+           str(out), "--max-steps", "1000", "--no-decontam"]
+    log = tmp_path / "log"
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    seen: dict[int, int] = {}
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and proc.poll() is None and "train-sft:" not in log.read_text():
+        seen.update(procs.descendants(proc.pid))
+        time.sleep(0.1)
+    time.sleep(3)  # into the model load / first steps
+    assert proc.poll() is None, log.read_text()[-3000:]
+    seen.update(procs.descendants(proc.pid))
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode == 143, log.read_text()[-3000:]
+    assert log.read_text().strip().splitlines()[-1] == \
+        "interrupted (SIGTERM); rerun with --resume to continue from the last saved checkpoint"
+    assert _gone_within(proc, seen, 30) < 5
