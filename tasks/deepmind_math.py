@@ -4,8 +4,8 @@
   generator (``pip install mathematics-dataset``) makes 100 questions for each of the 56 modules
   of the "interpolate" test split (OLMES's ``DEEPMIND_MATH_CATEGORIES``; its regime also takes
   100 per module, ``limit: 100``), seed 1234, 5,600 questions. Generated on first use (about
-  15 s) into ``<data dir>/deepmind_math/interpolate-100-seed1234.jsonl``, or into
-  ``~/.cache/tulu_eval/data/deepmind_math/`` when the data folder is read-only or unset; the same
+  15 s) into the user cache ``~/.cache/tulu_eval/data/deepmind_math/interpolate-100-seed1234.jsonl``
+  (never into the data folder, which is only read; a copy placed there by hand is used); the same
   seed always gives the same bytes. Instances interleave the modules, so ``--limit N`` samples
   them all evenly.
 * prompt (one user turn, chat format, 0-shot): "Solve the following math problem efficiently:\\n"
@@ -64,7 +64,7 @@ class GeneratedFile(DataFile):
 
     def missing_message(self, data_dir: Path | None) -> str:
         return (f"DeepMind Mathematics is generated locally and needs the generator: pip install {gen.PACKAGE} "
-                f"(the questions then go to {self.relpath} in the data folder, or the user cache)")
+                f"(the questions then go to the user cache, data/{self.relpath})")
 
     def read(self, data_dir: Path | None) -> list[dict]:
         path = self.locate(data_dir)

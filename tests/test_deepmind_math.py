@@ -70,7 +70,7 @@ def test_default_file_is_pinned(cache):
     assert len(rows) == 5600 and len({r["module"] for r in rows}) == 56 == len(gen.MODULES)
 
 
-def test_read_only_data_dir_goes_to_the_user_cache(tmp_path, monkeypatch):
+def test_generated_file_goes_to_the_user_cache_never_the_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("TULU_EVAL_CACHE", str(tmp_path / "cache"))
     ro, rw = tmp_path / "ro", tmp_path / "rw"
     ro.mkdir(), rw.mkdir()
@@ -80,20 +80,25 @@ def test_read_only_data_dir_goes_to_the_user_cache(tmp_path, monkeypatch):
     assert gen.locate(ro) == tmp_path / "cache" / "data" / gen.RELPATH
     assert not (ro / "deepmind_math").exists()
     (tmp_path / "cache" / "data" / gen.RELPATH).unlink()
-    assert gen.locate(rw) == rw / gen.RELPATH  # a writable data folder keeps it
-    (rw / gen.RELPATH).unlink()
+    assert gen.locate(rw) == tmp_path / "cache" / "data" / gen.RELPATH  # a writable data folder too
+    assert list(rw.iterdir()) == []
     (ro / "x").parent.chmod(0o755)
     (ro / gen.RELPATH).parent.mkdir(parents=True)
     (ro / gen.RELPATH).write_text("{}\n")
-    assert gen.locate(ro, create=False) == ro / gen.RELPATH  # a file already there is used as is
+    assert gen.locate(ro, create=False) == ro / gen.RELPATH  # a file the user put there is used as is
 
 
 def test_shared_data_folder_is_never_written(data_dir, cache):
     if os.stat(data_dir).st_mode & 0o222:
         pytest.skip("this data folder is writable")
+    def listing():  # the folder may hold a copy of the file (used as is), but tulu-eval adds nothing
+        folder = data_dir / "deepmind_math"
+        return sorted((p.name, p.stat().st_mtime_ns) for p in folder.iterdir()) if folder.is_dir() else None
+
+    before = listing()
     plan = make_plan(RunConfig(tasks="deepmind_math", limit=3, data_dir=str(data_dir)))
     assert [i.id for i in plan.instances["deepmind_math"]] == [f"{m}/0" for m in gen.MODULES[:3]]
-    assert not (data_dir / gen.RELPATH).exists()
+    assert listing() == before
     assert list(plan.data_files["deepmind_math"].values()) == [DEFAULT_SHA256]
 
 

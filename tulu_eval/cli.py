@@ -70,11 +70,31 @@ class _Group(click.Group):
         return cmd
 
     def invoke(self, ctx):
+        from .procs import Interrupted, reap_children  # noqa: PLC0415
+
         try:
             return super().invoke(ctx)
         except UserError as exc:
             click.echo(f"tulu-eval: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except Interrupted as exc:  # SIGINT/SIGTERM: the engine is already shut down; end what is left
+            import traceback  # noqa: PLC0415
+
+            traceback.clear_frames(exc.__traceback__)  # progress bars held by the frames close now, not after our line
+            reap_children()
+            hint = RESUME_HINTS.get(ctx.invoked_subcommand or "", "rerun the same command")
+            click.echo(exc.line(hint), err=True)
+            sys.exit(exc.exit_code)
+
+
+# Commands that start processes: they run under tulu_eval.procs.guard (children never outlive the
+# harness; SIGINT/SIGTERM stop them cleanly), with what to tell the user after a stop.
+RESUME_HINTS = {
+    "run": "rerun the same command to resume",
+    "score": "rerun the same command",
+    "decontaminate": "rerun the same command",
+    **{f"train-{k}": "rerun with --resume to continue from the last saved checkpoint" for k in ("sft", "dpo", "rlvr")},
+}
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,6 +108,10 @@ def main():
       tulu-eval run --suite dev --limit 5
       tulu-eval score runs/SmolLM2-135M-Instruct/dev-limit5
     """
+    if click.get_current_context().invoked_subcommand in RESUME_HINTS:
+        from .procs import guard  # noqa: PLC0415
+
+        guard()
 
 
 @main.command()

@@ -182,6 +182,13 @@ def _init_worker(lookup: Lookup) -> None:
     _WORKER["lookup"] = lookup
 
 
+def _init_pool_worker(lookup: Lookup) -> None:
+    from .procs import set_pdeathsig  # noqa: PLC0415
+
+    set_pdeathsig()  # a worker never outlives the scanner's process (issue 18)
+    _init_worker(lookup)
+
+
 def _work(chunk: Chunk, spec: FieldSpec, path: str, threshold: float):
     norm, starts, rows = chunk_to_norm(chunk, spec, Path(path))
     return score_chunk(_WORKER["lookup"], norm, starts, rows, threshold), chunk.nrows, chunk.nbytes
@@ -209,7 +216,7 @@ class Scanner:
         if self.workers > 1:
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.index.lookup,))
+            self._pool = ctx.Pool(self.workers, initializer=_init_pool_worker, initargs=(self.index.lookup,))
         else:
             _init_worker(self.index.lookup)
         return self

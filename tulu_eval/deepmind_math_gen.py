@@ -15,10 +15,10 @@ Compatibility: the 2019 generator predates SymPy >= 1.7 and NumPy 2, so three na
 are supplied before it runs (``sympy.solvers.diophantine.base_solution_linear``, ``np.object``,
 ``ndarray.itemset``); its logic is untouched.
 
-Where the file goes: ``<data dir>/deepmind_math/<name>`` when the data folder is writable,
-otherwise (e.g. a read-only shared folder, or no data folder at all) the user cache
-``~/.cache/tulu_eval/data/deepmind_math/<name>`` (``$TULU_EVAL_CACHE`` moves it). An existing
-file in either place is used as is. By hand: ``python -m tulu_eval.deepmind_math_gen OUT.jsonl``.
+Where the file goes: always the user cache ``~/.cache/tulu_eval/data/deepmind_math/<name>``
+(``$TULU_EVAL_CACHE`` moves it), never the data folder, which tulu-eval only reads, writable or
+not. A file the user put at ``<data dir>/deepmind_math/<name>`` is used as is. By hand:
+``python -m tulu_eval.deepmind_math_gen OUT.jsonl``.
 """
 
 from __future__ import annotations
@@ -186,7 +186,9 @@ def generate(out: Path, seed: int = SEED, per_module: int = PER_MODULE, modules=
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     print(f"tulu-eval: generating DeepMind Mathematics ({len(modules)} modules x {per_module}, seed {seed}) "
           f"into {out}", file=sys.stderr)
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    from .procs import child_kwargs  # noqa: PLC0415
+
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, **child_kwargs())
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise UserError(f"DeepMind Mathematics generation failed ({tail})")
@@ -199,27 +201,16 @@ def cached_path() -> Path:
     return cache_dir() / "data" / RELPATH
 
 
-def _writable(path: Path) -> bool:
-    """Can a file go here? No when the nearest existing folder has no write bit at all (a shared,
-    read-only data folder: root would pass ``os.access``) or sits on a read-only mount."""
-    probe = path.parent
-    while not probe.exists():
-        probe = probe.parent
-    st = probe.stat()
-    read_only_mount = bool(os.statvfs(probe).f_flag & os.ST_RDONLY)
-    return os.access(probe, os.W_OK) and bool(st.st_mode & 0o222) and not read_only_mount
-
-
 def locate(data_dir: Path | None, create: bool = True) -> Path | None:
-    """The generated file: in the data folder, else in the user cache; generated on first use."""
+    """The generated file: in the data folder if the user put it there, else in the user cache,
+    where it is generated on first use (the data folder is never written)."""
     candidates = ([data_dir / RELPATH] if data_dir is not None else []) + [cached_path()]
     for path in candidates:
         if path.is_file():
             return path
     if not create or not available():
         return None
-    target = data_dir / RELPATH if data_dir is not None and _writable(data_dir / RELPATH) else cached_path()
-    return generate(target)
+    return generate(cached_path())
 
 
 def main(argv: list[str] | None = None) -> None:

