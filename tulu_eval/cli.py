@@ -183,7 +183,7 @@ def tasks_cmd(suite, data_dir, include_path):
     chosen = registry.suite(suite) if suite else list(registry.tasks.values())
     click.echo(f"{'task':<34} {'suite':<7} {'skill':<22} {'instances':>9}  {'primary metric':<26} data")
     for task in sorted(chosen, key=lambda t: (t.suite, t.name)):
-        missing = [f.relpath for f in task.data_files() if f.locate(ddir) is None]
+        missing = [f.relpath for f in task.data_files_in(ddir) if f.locate(ddir) is None]
         if missing:
             count, found = "-", f"missing: {', '.join(missing)}"
         else:

@@ -84,7 +84,8 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
             continue
         if getattr(task, "executes_code", False):
             require_sandbox()  # no silent fallback: without bubblewrap, one line and exit 2
-        missing = [f for f in task.data_files() if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
+        files = task.data_files_in(data_dir)
+        missing = [f for f in files if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
         if missing:
             reason = missing[0].missing_message(data_dir)
             if task.name in explicit:
@@ -95,7 +96,7 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
         if cfg.limit is not None:
             docs = docs[: cfg.limit]
         instances[task.name] = task.instances(docs)
-        hashes[task.name] = {f.relpath: file_sha256(p) for f in task.data_files() if (p := f.locate(data_dir))}
+        hashes[task.name] = {f.relpath: file_sha256(p) for f in files if (p := f.locate(data_dir))}
         kept.append(task)
     if not kept:
         raise UserError("no selected task has its data: " + "; ".join(skipped.values()))
