@@ -105,3 +105,29 @@ def test_dev_suite_plan_runs_drop_and_the_average_is_complete(data_dir):
                           "tasks": summaries, "skipped": plan.skipped, "suites": suites})
     line = next(x for x in table.splitlines() if x.startswith("dev average"))
     assert "partial" not in line and " 50.0" in line
+
+
+# --- 100 real responses of the bundled model: our metric vs lm-eval's -------------------------
+def test_real_responses_agree_with_lm_eval_instance_by_instance(data_dir):
+    lm_drop = pytest.importorskip("lm_eval.tasks.drop.utils")
+    fixture = _rows(FIXTURE)
+    assert len(fixture) == 100
+    # the fixture is the first 100 questions of the subsample, with their gold answers
+    rows = _rows(data_dir / "drop" / "validation_olmes1000.jsonl")[:100]
+    assert [f["id"] for f in fixture] == [r["query_id"] for r in rows]
+    assert [f["gold"] for f in fixture] == [r["answers"] for r in rows]
+    scored = score_rows(TASK, [{k: f[k] for k in ("id", "output", "gold")} for f in fixture])
+    agree_f1 = agree_em = 0
+    for rec, f in zip(scored, fixture):
+        ref = lm_drop.process_results({"answers": [tuple(a) for a in f["gold"]]}, [f["output"]])
+        agree_f1 += abs(rec["metrics"]["f1"] - ref["f1"]) <= 1e-9
+        agree_em += abs(rec["metrics"]["em"] - ref["em"]) <= 1e-9
+    assert (agree_f1, agree_em) == (100, 100)
+    # the scores the run reported (results.json of that run, kept in each fixture row)
+    summary = task_summary(TASK, scored, {})
+    assert [rec["metrics"] for rec in scored] == [f["metrics"] for f in fixture]
+    f1, em = summary["metrics"]["f1"], summary["metrics"]["em"]
+    # what that run's results.json reported: F1 11.0 ± 2.5, EM 5.0 ± 2.2 (n = 100)
+    assert (f1["value"], em["value"], f1["n"]) == (pytest.approx(0.1099), pytest.approx(0.05), 100)
+    assert f1["stderr"] == pytest.approx(0.02485, abs=1e-5) and em["stderr"] == pytest.approx(0.02190, abs=1e-5)
+    assert sum(f["metrics"]["f1"] == 0.0 for f in fixture) == 75  # a mix of misses, partial and full hits
