@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .errors import UserError
+from .reasoning import cli_options as reasoning_options, config_from_flags as reasoning_config
 
 DATA_HELP = "Benchmark data folder (layout of shared/data/SOURCES.md). Default: $TULU_EVAL_DATA."
 
@@ -122,10 +123,11 @@ def main():
 @click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
+@reasoning_options()
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, allow_code_execution, code_sandbox, as_json):
+        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -144,6 +146,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     cache="" if no_cache else cache, progress=True, max_tokens=max_tokens,
                     chunk_size=chunk_size, report=not no_report, allow_code_execution=allow_code_execution,
                     code_sandbox=code_sandbox,
+                    reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)))
     result = run_eval(cfg)
     if as_json:
@@ -161,12 +164,14 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
 @click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
-def score(run_dir, include_path, allow_code_execution, code_sandbox):
+@reasoning_options(score=True)
+def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, reasoning_pattern):
     """Re-score a run folder's saved predictions (no model is loaded)."""
     from .results import format_table  # noqa: PLC0415
     from .runner import rescore  # noqa: PLC0415
 
-    click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox)))
+    click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox,
+                                    reasoning_config(reasoning, reasoning_pattern))))
 
 
 @main.command("tasks")
