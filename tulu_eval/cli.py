@@ -124,10 +124,12 @@ def main():
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
 @reasoning_options()
+@click.option("--samples", type=click.IntRange(min=2), help="k samples per problem (greedy tasks sample at T=0.6, "
+              "top_p 0.95); adds avg_at_k and pass_at_k (see tulu_eval/sampling.py).")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, as_json):
+        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -147,6 +149,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     chunk_size=chunk_size, report=not no_report, allow_code_execution=allow_code_execution,
                     code_sandbox=code_sandbox,
                     reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
+                    samples=samples,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)))
     result = run_eval(cfg)
     if as_json:

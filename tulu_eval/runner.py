@@ -49,6 +49,7 @@ class RunConfig:
     allow_code_execution: bool = False  # tasks with executes_code (HumanEval) run model code in tulu_eval.sandbox
     code_sandbox: str | None = None  # "bwrap" (default) or "unsafe-no-isolation"; None: $TULU_EVAL_SANDBOX or bwrap
     reasoning: Any = None  # a tulu_eval.reasoning.ReasoningConfig (--reasoning): trace budget, answer = text after it
+    samples: int | None = None  # --samples k: k samples per problem, avg@k and pass@k (tulu_eval/sampling.py)
 
 
 @dataclass
@@ -69,6 +70,10 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
     explicit = {registry.get(n.strip()).name for n in (cfg.tasks or "").split(",") if n.strip()}
     instances, skipped, hashes, kept = {}, {}, {}, []
     for task in selected:
+        if cfg.samples:
+            from .sampling import apply as with_samples  # noqa: PLC0415
+
+            task = with_samples(task, cfg.samples)
         if cfg.max_tokens is not None and cfg.max_tokens < task.generation.max_tokens:
             task = task.with_overrides(generation=replace(task.generation, max_tokens=cfg.max_tokens))
         if getattr(task.judge, "required", False) and not cfg.judge.model:
@@ -192,9 +197,10 @@ def prediction_rows(instances: list[Instance], prompts: list[str], outputs: list
     return rows
 
 
-def score_rows(task: GenerationTask, rows: list[dict], reasoning=None) -> list[dict]:
+def score_rows(task: GenerationTask, rows: list[dict], reasoning=None, samples: bool = False) -> list[dict]:
     """Verify saved predictions (used by ``run`` and by ``score``, which loads no model); with a
-    reasoning config the verifier sees only the answer after the trace (tulu_eval/reasoning.py)."""
+    reasoning config the verifier sees only the answer after the trace (tulu_eval/reasoning.py);
+    with ``samples``, k-sample rows also get avg@k and pass@k (tulu_eval/sampling.py)."""
     scored = []
     for row in rows:
         inst = Instance(task=task.name, id=row["id"], doc={}, request=None, gold=row["gold"], group=row.get("group"))
@@ -204,6 +210,11 @@ def score_rows(task: GenerationTask, rows: list[dict], reasoning=None) -> list[d
             rec = score_row(task, inst, row, reasoning)
         else:
             rec = task.score_row(inst, row)
+        if samples and row.get("continuations") is None and len(row.get("outputs") or []) > 1:
+            from . import reasoning as reasoning_mod, sampling  # noqa: PLC0415
+
+            answers = reasoning_mod.answers(row, reasoning) if reasoning is not None else row["outputs"]
+            rec = sampling.add_metrics(task, inst, answers, rec)
         scored.append({**row, **rec})
     return scored
 
@@ -254,7 +265,7 @@ def run(cfg: RunConfig) -> dict:
     t_gen = time.perf_counter()
     task_results: dict[str, dict] = {}
     for task in plan.tasks:
-        scored = score_rows(task, rows_by_task[task.name], cfg.reasoning)
+        scored = score_rows(task, rows_by_task[task.name], cfg.reasoning, bool(cfg.samples))
         results_mod.write_predictions(out_dir, task.name, scored)
         task_results[task.name] = results_mod.task_summary(task, scored, plan.data_files[task.name])
     t_score = time.perf_counter()
@@ -268,6 +279,8 @@ def run(cfg: RunConfig) -> dict:
         result["judge"] = judge_info
     if cfg.reasoning is not None:
         result["reasoning"] = cfg.reasoning.as_dict()
+    if cfg.samples:
+        result["samples"] = cfg.samples
     _record_sandbox(result, [t.name for t in plan.tasks if getattr(t, "executes_code", False)])
     results_mod.write_results(out_dir, result)
     if cfg.report:  # report.html beside results.json; a failure there only warns
@@ -306,8 +319,12 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     require_code_execution(code_tasks, allow_code_execution)
     for name, summary in result["tasks"].items():
         task = registry.get(name)
+        if result.get("samples"):
+            from .sampling import apply as with_samples  # noqa: PLC0415
+
+            task = with_samples(task, int(result["samples"]))
         rows = results_mod.read_predictions(run_dir, name)
-        scored = score_rows(task, rows, reasoning)
+        scored = score_rows(task, rows, reasoning, bool(result.get("samples")))
         results_mod.write_predictions(run_dir, name, scored)
         result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
     result["suites"] = results_mod.suite_averages(registry, result["tasks"], result.get("skipped"))
