@@ -22,6 +22,8 @@ from tulu_eval.registry import Registry
 from tulu_eval.results import format_table, suite_averages, task_summary
 from tulu_eval.runner import RunConfig, make_plan, score_rows
 
+from .conftest import run_cli
+
 FIXTURE = Path(__file__).parent / "fixtures" / "drop_smollm2.jsonl"
 TASK = Registry().get("drop")
 
@@ -47,6 +49,15 @@ def test_subsample_is_read_with_the_first_three_fixed_exemplars(data_dir):
     assert shots[3]["question"] not in text and shots[4]["question"] not in text  # only the first three
     assert text.count("Passage: ") == 4
     assert instances[0].request.messages == [{"role": "user", "content": text}]
+
+
+def test_tasks_listing_names_the_layout_in_use(data_dir):
+    out = run_cli("tasks", "--suite", "dev", "--data-dir", str(data_dir), timeout=300)
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("drop::llama3"))
+    assert " 1000 " in line and line.endswith("found: drop/validation_olmes1000.jsonl, drop/fewshot_olmes5.jsonl")
+    gsm8k = next(x for x in out.stdout.splitlines() if x.startswith("gsm8k::tulu"))
+    assert gsm8k.endswith(" found")
 
 
 def test_results_record_the_subsample(data_dir):

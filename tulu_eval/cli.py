@@ -191,11 +191,13 @@ def tasks_cmd(suite, data_dir, include_path):
     chosen = registry.suite(suite) if suite else list(registry.tasks.values())
     click.echo(f"{'task':<34} {'suite':<7} {'skill':<22} {'instances':>9}  {'primary metric':<26} data")
     for task in sorted(chosen, key=lambda t: (t.suite, t.name)):
-        missing = [f.relpath for f in task.data_files_in(ddir) if f.locate(ddir) is None]
+        files = task.data_files_in(ddir)
+        missing = [f.relpath for f in files if f.locate(ddir) is None]
         if missing:
             count, found = "-", f"missing: {', '.join(missing)}"
-        else:
-            count, found = str(len(task.load_docs(ddir))), "found"
+        else:  # a task with alternative layouts (DROP) names the one it uses
+            count = str(len(task.load_docs(ddir)))
+            found = "found" if files == task.data_files() else f"found: {', '.join(f.relpath for f in files)}"
         click.echo(f"{task.full_name:<34} {task.suite:<7} {task.skill:<22} {count:>9}  {task.primary_metric:<26} {found}")
 
 
