@@ -35,13 +35,23 @@ def _dev_results() -> dict[str, dict]:
 
 
 def test_dev_average_uses_the_reports_metrics_and_names_drop_as_missing():
-    res = compute(DEV, _dev_results(), known=set(_dev_results()))
+    res = compute(DEV, _dev_results(), known=set(_dev_results()) | {"drop"})
     expected = [0.60, 0.30, 0.55, 0.65, 0.40, 0.80, 0.85, 0.80, 0.75, 0.30, 0.90]
     assert res["average"] == pytest.approx(sum(expected) / 11)
     assert res["n"] == 11 and res["of"] == 12 and not res["complete"]
-    assert res["missing"] == ["drop"] and "DROP" in res["reasons"]["drop"] and "SOURCES.md" in res["reasons"]["drop"]
+    # DROP's data is in shared/data now: a run without it is "not selected", not "no data here"
+    assert res["missing"] == ["drop"] and res["reasons"]["drop"] == "not run (not selected)"
     assert [e["label"] for e in res["entries"]][:4] == ["MMLU", "PopQA", "TruthfulQA", "BBH"]
     assert {e["task"]: e["metric"] for e in res["entries"]}["alpaca_eval"] == "length_controlled_winrate"
+
+
+def test_dev_average_with_drop_is_complete():
+    results = {**_dev_results(), "drop": _summary("f1", f1=0.20, em=0.99)}
+    res = compute(DEV, results, known=set(results))
+    expected = [0.60, 0.30, 0.55, 0.65, 0.20, 0.40, 0.80, 0.85, 0.80, 0.75, 0.30, 0.90]
+    assert res["complete"] and res["n"] == res["of"] == 12 and res["missing"] == []
+    assert res["average"] == pytest.approx(sum(expected) / 12)
+    assert {e["task"]: e["metric"] for e in res["entries"]}["drop"] == "f1"
 
 
 def test_missing_metric_falls_back_to_primary_with_a_note_and_nan_is_missing():

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .errors import UserError
+from .reasoning import cli_options as reasoning_options, config_from_flags as reasoning_config
 
 DATA_HELP = "Benchmark data folder (layout of shared/data/SOURCES.md). Default: $TULU_EVAL_DATA."
 
@@ -146,10 +147,13 @@ def main():
 @click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
+@reasoning_options()
+@click.option("--samples", type=click.IntRange(min=2), help="k samples per problem (greedy tasks sample at T=0.6, "
+              "top_p 0.95); adds avg_at_k and pass_at_k (see tulu_eval/sampling.py).")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, allow_code_execution, code_sandbox, as_json):
+        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples, as_json):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -168,6 +172,8 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     cache="" if no_cache else cache, progress=True, max_tokens=max_tokens,
                     chunk_size=chunk_size, report=not no_report, allow_code_execution=allow_code_execution,
                     code_sandbox=code_sandbox,
+                    reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
+                    samples=samples,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)))
     result = run_eval(cfg)
     if as_json:
@@ -185,12 +191,14 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
 @click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
-def score(run_dir, include_path, allow_code_execution, code_sandbox):
+@reasoning_options(score=True)
+def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, reasoning_pattern):
     """Re-score a run folder's saved predictions (no model is loaded)."""
     from .results import format_table  # noqa: PLC0415
     from .runner import rescore  # noqa: PLC0415
 
-    click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox)))
+    click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox,
+                                    reasoning_config(reasoning, reasoning_pattern))))
 
 
 @main.command("tasks")
@@ -207,11 +215,13 @@ def tasks_cmd(suite, data_dir, include_path):
     chosen = registry.suite(suite) if suite else list(registry.tasks.values())
     click.echo(f"{'task':<34} {'suite':<7} {'skill':<22} {'instances':>9}  {'primary metric':<26} data")
     for task in sorted(chosen, key=lambda t: (t.suite, t.name)):
-        missing = [f.relpath for f in task.data_files() if f.locate(ddir) is None]
+        files = task.data_files_in(ddir)
+        missing = [f.relpath for f in files if f.locate(ddir) is None]
         if missing:
             count, found = "-", f"missing: {', '.join(missing)}"
-        else:
-            count, found = str(len(task.load_docs(ddir))), "found"
+        else:  # a task with alternative layouts (DROP) names the one it uses
+            count = str(len(task.load_docs(ddir)))
+            found = "found" if files == task.data_files() else f"found: {', '.join(f.relpath for f in files)}"
         click.echo(f"{task.full_name:<34} {task.suite:<7} {task.skill:<22} {count:>9}  {task.primary_metric:<26} {found}")
 
 

@@ -98,6 +98,9 @@ def task_summary(task: "GenerationTask", scored: list[dict], data_files: dict[st
         "fewshot": len(task.fewshot),
         "data_files": data_files,
     }
+    note = task.data_note(data_files) if hasattr(task, "data_note") else None
+    if note:
+        summary["data"] = note
     groups = group_breakdown(scored, task.primary_metric)
     if groups:
         summary["groups"] = {g: v.as_dict() for g, v in groups.items()}

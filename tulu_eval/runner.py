@@ -50,6 +50,8 @@ class RunConfig:
     judge: JudgeConfig = field(default_factory=JudgeConfig)  # --judge-model etc.
     allow_code_execution: bool = False  # tasks with executes_code (HumanEval) run model code in tulu_eval.sandbox
     code_sandbox: str | None = None  # "bwrap" (default) or "unsafe-no-isolation"; None: $TULU_EVAL_SANDBOX or bwrap
+    reasoning: Any = None  # a tulu_eval.reasoning.ReasoningConfig (--reasoning): trace budget, answer = text after it
+    samples: int | None = None  # --samples k: k samples per problem, avg@k and pass@k (tulu_eval/sampling.py)
 
 
 @dataclass
@@ -70,6 +72,10 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
     explicit = {registry.get(n.strip()).name for n in (cfg.tasks or "").split(",") if n.strip()}
     instances, skipped, hashes, kept = {}, {}, {}, []
     for task in selected:
+        if cfg.samples:
+            from .sampling import apply as with_samples  # noqa: PLC0415
+
+            task = with_samples(task, cfg.samples)
         if cfg.max_tokens is not None and cfg.max_tokens < task.generation.max_tokens:
             task = task.with_overrides(generation=replace(task.generation, max_tokens=cfg.max_tokens))
         if getattr(task.judge, "required", False) and not cfg.judge.model:
@@ -86,7 +92,8 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
             continue
         if getattr(task, "executes_code", False):
             require_sandbox()  # no silent fallback: without bubblewrap, one line and exit 2
-        missing = [f for f in task.data_files() if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
+        files = task.data_files_in(data_dir)
+        missing = [f for f in files if f.locate(data_dir) is None and not (data_dir is None and f.hub)]
         if missing:
             reason = missing[0].missing_message(data_dir)
             if task.name in explicit:
@@ -97,7 +104,7 @@ def make_plan(cfg: RunConfig, registry: Registry | None = None) -> Plan:
         if cfg.limit is not None:
             docs = docs[: cfg.limit]
         instances[task.name] = task.instances(docs)
-        hashes[task.name] = {f.relpath: file_sha256(p) for f in task.data_files() if (p := f.locate(data_dir))}
+        hashes[task.name] = {f.relpath: file_sha256(p) for f in files if (p := f.locate(data_dir))}
         kept.append(task)
     if not kept:
         raise UserError("no selected task has its data: " + "; ".join(skipped.values()))
@@ -203,12 +210,24 @@ def prediction_rows(instances: list[Instance], prompts: list[str], outputs: list
     return rows
 
 
-def score_rows(task: GenerationTask, rows: list[dict]) -> list[dict]:
-    """Verify saved predictions (used by ``run`` and by ``score``, which loads no model)."""
+def score_rows(task: GenerationTask, rows: list[dict], reasoning=None, samples: bool = False) -> list[dict]:
+    """Verify saved predictions (used by ``run`` and by ``score``, which loads no model); with a
+    reasoning config the verifier sees only the answer after the trace (tulu_eval/reasoning.py);
+    with ``samples``, k-sample rows also get avg@k and pass@k (tulu_eval/sampling.py)."""
     scored = []
     for row in rows:
         inst = Instance(task=task.name, id=row["id"], doc={}, request=None, gold=row["gold"], group=row.get("group"))
-        rec = task.score_row(inst, row)
+        if reasoning is not None:
+            from .reasoning import score_row  # noqa: PLC0415
+
+            rec = score_row(task, inst, row, reasoning)
+        else:
+            rec = task.score_row(inst, row)
+        if samples and row.get("continuations") is None and len(row.get("outputs") or []) > 1:
+            from . import reasoning as reasoning_mod, sampling  # noqa: PLC0415
+
+            answers = reasoning_mod.answers(row, reasoning) if reasoning is not None else row["outputs"]
+            rec = sampling.add_metrics(task, inst, answers, rec)
         scored.append({**row, **rec})
     return scored
 
@@ -227,8 +246,14 @@ def run(cfg: RunConfig) -> dict:
     t_plan = time.perf_counter()
     try:
         try:
-            prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size,
-                                                       cfg.progress)
+            if cfg.reasoning is not None:  # trace pass, then answer pass
+                from .reasoning import generate as generate_reasoning  # noqa: PLC0415
+
+                prompts, outputs, gen_stats = generate_reasoning(backend, all_instances, model_fp, cache,
+                                                                 cfg.reasoning, cfg.chunk_size, cfg.progress)
+            else:
+                prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size,
+                                                           cfg.progress)
         finally:
             backend.close()
         rows_by_task: dict[str, list[dict]] = {}
@@ -238,7 +263,14 @@ def run(cfg: RunConfig) -> dict:
             rows_by_task[task.name] = prediction_rows(plan.instances[task.name], prompts[offset:offset + n],
                                                       outputs[offset:offset + n])
             offset += n
-        judge_info = run_judges(plan.tasks, rows_by_task, cfg.judge, cache, cfg.chunk_size, cfg.progress)
+        if cfg.reasoning is not None:  # a judge reads the answer after the trace, as a verifier does
+            from .reasoning import copy_judgements, judge_view  # noqa: PLC0415
+
+            view = judge_view(rows_by_task, cfg.reasoning)
+            judge_info = run_judges(plan.tasks, view, cfg.judge, cache, cfg.chunk_size, cfg.progress)
+            copy_judgements(view, rows_by_task)
+        else:
+            judge_info = run_judges(plan.tasks, rows_by_task, cfg.judge, cache, cfg.chunk_size, cfg.progress)
     finally:
         if cache is not None:
             cache.close()
@@ -246,7 +278,7 @@ def run(cfg: RunConfig) -> dict:
     results_mod.mark_incomplete(out_dir)  # the folder is first touched here, once generation is done
     task_results: dict[str, dict] = {}
     for task in plan.tasks:
-        scored = score_rows(task, rows_by_task[task.name])
+        scored = score_rows(task, rows_by_task[task.name], cfg.reasoning, bool(cfg.samples))
         results_mod.write_predictions(out_dir, task.name, scored)
         task_results[task.name] = results_mod.task_summary(task, scored, plan.data_files[task.name])
     t_score = time.perf_counter()
@@ -258,6 +290,10 @@ def run(cfg: RunConfig) -> dict:
     )
     if judge_info:
         result["judge"] = judge_info
+    if cfg.reasoning is not None:
+        result["reasoning"] = cfg.reasoning.as_dict()
+    if cfg.samples:
+        result["samples"] = cfg.samples
     _record_sandbox(result, [t.name for t in plan.tasks if getattr(t, "executes_code", False)])
     results_mod.write_results(out_dir, result)
     if cfg.report:  # report.html beside results.json; a failure there only warns
@@ -279,9 +315,18 @@ def _record_sandbox(result: dict, code_tasks: list[str]) -> None:
 
 
 def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execution: bool = False,
-            code_sandbox: str | None = None) -> dict:
-    """Recompute every metric of a run folder from its saved predictions."""
+            code_sandbox: str | None = None, reasoning=None) -> dict:
+    """Recompute every metric of a run folder from its saved predictions; ``reasoning``: a
+    ReasoningConfig, False to score raw outputs, None to keep what the run folder recorded."""
     result = results_mod.read_results(run_dir)
+    if reasoning is None and result.get("reasoning"):
+        from .reasoning import ReasoningConfig  # noqa: PLC0415
+
+        reasoning = ReasoningConfig.from_dict(result["reasoning"])
+    reasoning = reasoning or None
+    result.pop("reasoning", None)
+    if reasoning is not None:
+        result["reasoning"] = reasoning.as_dict()
     registry = Registry(include_path)
     sandbox.set_kind(code_sandbox)
     code_tasks = [n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)]
@@ -289,8 +334,12 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     results_mod.mark_incomplete(run_dir)
     for name, summary in result["tasks"].items():
         task = registry.get(name)
+        if result.get("samples"):
+            from .sampling import apply as with_samples  # noqa: PLC0415
+
+            task = with_samples(task, int(result["samples"]))
         rows = results_mod.read_predictions(run_dir, name)
-        scored = score_rows(task, rows)
+        scored = score_rows(task, rows, reasoning, bool(result.get("samples")))
         results_mod.write_predictions(run_dir, name, scored)
         result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
     result["suites"] = results_mod.suite_averages(registry, result["tasks"], result.get("skipped"))

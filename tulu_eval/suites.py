@@ -12,8 +12,8 @@ with every missing entry named and its reason (skipped for missing data or judge
 not selected, or no value). Tasks outside the declaration never enter the average.
 
 * dev (12 columns): MMLU (0-shot CoT), PopQA (15-shot), TruthfulQA (MC2), BBH (3-shot CoT),
-  DROP (3-shot, F1; no data here: skipped and named missing unless the user supplies
-  drop/validation.jsonl and drop/train.jsonl, see tasks/drop.py), MATH (4-shot CoT, flex), GSM8K (8-shot CoT),
+  DROP (3-shot, F1; shared/data has OLMES's 1,000-question subsample, a user's full split is
+  used when present, see tasks/drop.py), MATH (4-shot CoT, flex), GSM8K (8-shot CoT),
   HumanEval (pass@10), HumanEval+ (pass@10), IFEval (prompt-level loose), AlpacaEval 2
   (length-controlled win rate), Safety (6-benchmark average; we have 2 of them, see tasks/safety.py).
 * unseen (7 columns): AGIEval English, MMLU-Pro, GPQA (data withheld by its authors), IFEval-OOD,
@@ -48,7 +48,7 @@ DEV = Suite("dev", (
     Entry("PopQA", ("popqa",)),
     Entry("TruthfulQA", ("truthfulqa",), "mc2"),
     Entry("BBH", ("bbh",)),
-    Entry("DROP", ("drop",), "f1", unavailable=f"DROP: {_NO_DATA}"),
+    Entry("DROP", ("drop",), "f1"),
     Entry("MATH", ("minerva_math",), "exact_match_flex"),
     Entry("GSM8K", ("gsm8k",), "exact_match"),
     Entry("HumanEval", ("codex_humaneval",), "pass_at_10"),

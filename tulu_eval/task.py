@@ -122,6 +122,14 @@ class GenerationTask:
     def data_files(self) -> list[DataFile]:
         return [self.data]
 
+    def data_files_in(self, data_dir: Path | None) -> list[DataFile]:
+        """The files this task reads from ``data_dir`` (a task with alternative layouts picks one)."""
+        return self.data_files()
+
+    def data_note(self, data_files: dict[str, str]) -> dict | None:
+        """What results.json says about the data actually read (e.g. a subsample), from its file hashes."""
+        return None
+
     def load_docs(self, data_dir: Path | None) -> list[dict]:
         rows = self.data.read(data_dir)
         return self.select(rows) if self.select else rows
