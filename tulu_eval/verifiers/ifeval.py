@@ -75,6 +75,8 @@ def follows(instruction_id: str, kwargs: dict | None, responses: list[str]) -> t
         try:
             if check.test(text, params):
                 return True, None
+        except ImportError:  # langdetect, nltk, ... missing: no judgment (an error), never "not followed"
+            raise
         except Exception as exc:  # noqa: BLE001  (a bad regex in kwargs, say: not followed)
             return False, f"{instruction_id}: {type(exc).__name__}: {exc}"
     return False, None
