@@ -36,7 +36,6 @@ from tulu_eval.data import DataFile
 from tulu_eval.metrics import MetricValue
 from tulu_eval.safety import RefusalJudge, harmbench_docs, interleave, xstest_docs
 from tulu_eval.task import GenerationTask, GenSettings, Instance, error_fields
-from tulu_eval.verifiers.refusal import RefusalVerifier
 
 MISSING_BENCHMARKS = ("WildGuardTest", "WildJailbreak", "JailbreakTrigger", "DoAnythingNow")
 
@@ -106,7 +105,7 @@ TASK = SafetyTask(
     doc_id=lambda doc, idx: doc["id"],
     group=lambda doc: doc["benchmark"],
     macro_over_groups=True,
-    verifier=RefusalVerifier(),
+    verifier="refusal",
     judge=RefusalJudge(),
     generation=GenSettings(max_tokens=512, temperature=0.0),
     primary_metric="safe",

@@ -2,7 +2,7 @@
 
 Each row carries ``prompt`` (messages), ``ground_truth`` and ``verifier``; TRL hands those columns
 to the reward function (:class:`~tulu_eval.train.rewards.VerifierReward`), which returns
-``reward.scale`` (10) x the registered verifier's score, or ``reward.non_stop_penalty`` for a
+``reward.scale`` (10) x the score of the verifier object with that key (the eval task's own), or ``reward.non_stop_penalty`` for a
 completion that hit the length limit without an end-of-sequence token. KL ``beta``, lr, group size
 (``num_generations``), sampling temperature and lengths come from the recipe's ``trl:`` section
 (a ``GRPOConfig``); on GPUs, ``use_vllm: true`` (with ``vllm_mode: colocate`` or ``server``)
@@ -32,7 +32,7 @@ class LoggedReward(VerifierReward):
                  log_metric=None, trainer_state=None, **kwargs):
         rewards = super().__call__(completions, ground_truth, verifier, completion_ids=completion_ids)
         if log_metric is not None:
-            for name in sorted(set(verifier)):
+            for name in sorted(k for k in set(verifier) if self.owns(k)):
                 mine = [r for r, v in zip(rewards, verifier) if v == name]
                 log_metric(f"rewards/{name}/mean", sum(mine) / len(mine))
             # rewards that are verifier errors (no judgment; given as 0): a silent zero otherwise

@@ -2,8 +2,14 @@
 
 A verifier is a small object with one call, ``verify(response, ground_truth)``, returning a
 :class:`VerifierResult` (a score in [0, 1] plus details). It never raises. The very same
-objects are looked up by name (``get_verifier("gsm8k")``) by the RLVR trainer, whose reward
-is ``10 * score``; nothing in a verifier knows whether it is evaluating or rewarding.
+objects are looked up by key (``get_verifier("mmlu_pro")``, the table in ``table.py``) by the
+eval tasks and by the RLVR trainer, whose reward is ``10 * score``; nothing in a verifier knows
+whether it is evaluating or rewarding.
+
+**One gold encoding.** ``ground_truth`` is the plain JSON value the eval task's ``gold(doc)``
+returns (a string, a list, a dict), never JSON text of it; verifiers do not parse JSON. An RLVR
+row's ``ground_truth`` column is ``encode_gold(value)`` (JSON text, because one dataset column
+needs one type) and the reward calls ``verify(response, decode_gold(text))``.
 
 **Judgment or error.** A result is either a *judgment* (``error is None``: the score says how
 good the response is; an unparsable or wrong response is a judgment of 0) or an *error*
@@ -25,11 +31,19 @@ turn them into a score of 0: that is the silent zero this API exists to prevent.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-_REGISTRY: dict[str, type["Verifier"]] = {}
 
+def encode_gold(value: Any) -> str:
+    """An eval gold value as the JSON text an RLVR dataset column stores."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def decode_gold(text: str) -> Any:
+    """The inverse of :func:`encode_gold` (ValueError on text that is not JSON)."""
+    return json.loads(text)
 
 @dataclass
 class VerifierResult:
@@ -52,12 +66,7 @@ class VerifierResult:
 class Verifier:
     """Subclasses set ``name`` and implement ``_verify``; ``verify`` adds the no-raise guarantee."""
 
-    name: ClassVar[str] = ""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.name:
-            _REGISTRY[cls.name] = cls
+    name: ClassVar[str] = ""  # the family (several configured objects may share one class)
 
     def verify(self, response: str, ground_truth: Any) -> VerifierResult:
         try:
@@ -72,21 +81,3 @@ class Verifier:
 
     def __call__(self, response: str, ground_truth: Any) -> VerifierResult:
         return self.verify(response, ground_truth)
-
-
-def get_verifier(name: str, **kwargs) -> Verifier:
-    """The registered verifier called ``name`` (as used in RLVR rows' ``verifier`` column)."""
-    from . import load_all  # noqa: PLC0415  (registers the built-in verifiers)
-
-    load_all()
-    if name not in _REGISTRY:
-        known = ", ".join(sorted(_REGISTRY))
-        raise KeyError(f"unknown verifier {name!r}; known: {known}")
-    return _REGISTRY[name](**kwargs)
-
-
-def verifier_names() -> list[str]:
-    from . import load_all  # noqa: PLC0415
-
-    load_all()
-    return sorted(_REGISTRY)
