@@ -39,6 +39,7 @@ class RunConfig:
     data_dir: str | None = None
     include_path: tuple[str, ...] = ()
     model_args: dict[str, Any] = field(default_factory=dict)
+    model_revision: str | None = None  # --model-revision: part of the model fingerprint (openai: the only way)
     cache: str | None = None  # sqlite file; "" disables caching
     chunk_size: int | None = None
     progress: bool = True
@@ -104,6 +105,8 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
     Generation requests and log-likelihood requests (one unit per continuation) are both cached
     under the same identity; identical units across tasks are computed once.
     """
+    if model_fp is None:  # weights not identifiable (a hub id not downloaded yet): nothing cached, nothing reused
+        cache = None
     identity = {"model": model_fp, **backend.identity()}
     prompts = [backend.render(inst.request) for inst in instances]
     units: list[list[str]] = []  # cache keys of each instance: one (generation) or one per continuation
@@ -202,7 +205,7 @@ def run(cfg: RunConfig) -> dict:
     backend = make_backend(cfg.backend, spec, **cfg.model_args)
     out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(spec.name, cfg)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model_fp = fingerprint(spec)
+    model_fp = fingerprint(spec, cfg.model_revision or cfg.model_args.get("revision"))
     cache = None
     if cfg.cache != "":
         cache = GenerationCache(Path(cfg.cache) if cfg.cache else cache_dir() / "generations.sqlite")
