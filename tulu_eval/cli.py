@@ -106,7 +106,7 @@ def main():
               help="Format prompts with the model's chat template (default: when the model has one).")
 @click.option("--max-tokens", type=click.IntRange(min=1),
               help="Cap every task's max new tokens (smoke tests; scores are then not comparable).")
-@click.option("--output-dir", "-o", help="Run folder. Default: runs/<model>/<suite-or-tasks>[-limitN].")
+@click.option("--output-dir", "-o", help="Run folder. Default: runs/<model>-<hash of model and settings>/<suite-or-tasks>[-limitN].")
 @click.option("--data-dir", help=DATA_HELP)
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
 @click.option("--cache", help="Generation cache file (sqlite). Default: ~/.cache/tulu_eval/generations.sqlite.")

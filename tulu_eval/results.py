@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import importlib.metadata
 import json
 import math
+import os
 import platform
 import re
+import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,11 +39,24 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "run"
 
 
-def default_run_dir(model_name: str, cfg) -> Path:
-    """Deterministic, so that re-running the same command lands in (and resumes) the same folder."""
+def default_run_dir(model_name: str, cfg, identity: dict | None = None) -> Path:
+    """``runs/<model basename>-<hash>/<suite-or-tasks>[-limitN]``; the short hash covers the model's
+    identity (fingerprint, else its full path) and every setting that changes outputs (backend options,
+    ``--max-tokens``, judge), so ``a/final`` and ``b/final``, or one model on two backends, never share a
+    folder. Deterministic: re-running the same command lands in (and resumes) the same folder."""
     what = cfg.suite or cfg.tasks or "run"
     limit = f"-limit{cfg.limit}" if cfg.limit is not None else ""
-    return Path("runs") / _slug(Path(model_name).name or model_name) / f"{_slug(what)}{limit}"
+    judge = getattr(cfg, "judge", None)
+    blob = json.dumps({"model": identity or {"name": model_name}, "max_tokens": cfg.max_tokens,
+                       "judge": [judge.model, judge.backend, judge.model_args] if judge and judge.model else None},
+                      sort_keys=True, default=str)
+    short = hashlib.sha256(blob.encode()).hexdigest()[:8]
+    return Path("runs") / f"{_slug(Path(model_name).name or model_name)}-{short}" / f"{_slug(what)}{limit}"
+
+
+def _tmp(path: Path) -> Path:
+    """A temp name beside ``path`` that no other process uses (concurrent runs never race on one)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
 def package_versions() -> dict[str, str]:
@@ -56,7 +72,7 @@ def package_versions() -> dict[str, str]:
 def write_predictions(run_dir: Path, task: str, rows: list[dict]) -> None:
     folder = run_dir / "predictions"
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{task}.jsonl.tmp"
+    tmp = _tmp(folder / f"{task}.jsonl")
     with tmp.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -155,7 +171,7 @@ def build_results(*, cfg, spec, model_fp, backend, tasks, task_results, skipped,
 
 def write_results(run_dir: Path, result: dict) -> None:
     clean = {k: v for k, v in result.items() if not k.startswith("_")}
-    tmp = run_dir / f".{RESULTS_FILE}.tmp"
+    tmp = _tmp(run_dir / RESULTS_FILE)
     tmp.write_text(json.dumps(clean, indent=2, ensure_ascii=False, allow_nan=True), encoding="utf-8")
     tmp.replace(run_dir / RESULTS_FILE)
 

@@ -203,9 +203,10 @@ def run(cfg: RunConfig) -> dict:
     plan = make_plan(cfg)
     spec = resolve_model(cfg.model, cfg.base_url)
     backend = make_backend(cfg.backend, spec, **cfg.model_args)
-    out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(spec.name, cfg)
-    out_dir.mkdir(parents=True, exist_ok=True)
     model_fp = fingerprint(spec, cfg.model_revision or cfg.model_args.get("revision"))
+    out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(
+        spec.name, cfg, {"fingerprint": model_fp or spec.path, "revision": cfg.model_revision, **backend.identity()})
+    out_dir.mkdir(parents=True, exist_ok=True)
     cache = None
     if cfg.cache != "":
         cache = GenerationCache(Path(cfg.cache) if cfg.cache else cache_dir() / "generations.sqlite")
@@ -257,12 +258,15 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     registry = Registry(include_path)
     require_code_execution([n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)],
                            allow_code_execution)
+    # everything is scored before anything is written (a verifier failing on task 3 leaves the folder as it
+    # was); then each predictions file is replaced atomically, and results.json, which names the scores, last
+    scored_by_task = {}
     for name, summary in result["tasks"].items():
         task = registry.get(name)
-        rows = results_mod.read_predictions(run_dir, name)
-        scored = score_rows(task, rows)
-        results_mod.write_predictions(run_dir, name, scored)
+        scored_by_task[name] = scored = score_rows(task, results_mod.read_predictions(run_dir, name))
         result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
+    for name, scored in scored_by_task.items():
+        results_mod.write_predictions(run_dir, name, scored)
     result["suites"] = results_mod.suite_averages(registry, result["tasks"], result.get("skipped"))
     result["rescored_at"] = results_mod.now()
     results_mod.write_results(run_dir, result)

@@ -202,7 +202,7 @@ def write_report(run_dirs: list[str | os.PathLike], out: str | os.PathLike, **kw
     html = render_report(run_dirs, **kwargs)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.time_ns()}.tmp")  # unique: concurrent writers never share one
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
     return {"path": str(out), "bytes": out.stat().st_size, "seconds": time.perf_counter() - t0}
