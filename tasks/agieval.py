@@ -37,7 +37,6 @@ from pathlib import Path
 from tulu_eval.data import DataFile
 from tulu_eval.errors import UserError
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.mc_answer import Tulu3LetterVerifier
 
 SUBSETS = ("lsat-ar", "lsat-lr", "lsat-rc", "logiqa-en", "sat-math", "sat-en", "aqua-rat", "gaokao-english")
 HOW_TO_GET = "copy data/v1/<subset>.jsonl of github.com/ruixiangcui/AGIEval"
@@ -90,7 +89,7 @@ TASK = AGIEvalTask(
     data=subset_file(SUBSETS[0]),
     prompt=prompt,
     gold=lambda doc: doc["label"],
-    verifier=Tulu3LetterVerifier(letters="ABCDEF", chain="mmlu"),
+    verifier="agieval",  # Tulu3LetterVerifier, letters A-F, the MMLU fallback chain
     generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),
     doc_id=lambda doc, idx: f"{doc['subset']}/{doc['index']}",
     group=lambda doc: doc["subset"],

@@ -32,7 +32,7 @@ from pathlib import Path
 from tulu_eval.data import DataFile
 from tulu_eval.errors import UserError
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.bbh import BBHVerifier, options_of, words_of
+from tulu_eval.verifiers.bbh import options_of, words_of
 
 SUBTASKS = (
     "boolean_expressions", "causal_judgement", "date_understanding", "disambiguation_qa", "dyck_languages",
@@ -101,7 +101,7 @@ TASK = BBHTask(
     gold=gold,
     doc_id=lambda doc, idx: f"{doc['subtask']}/{doc['index']}",
     group=lambda doc: doc["subtask"],
-    verifier=BBHVerifier(),
+    verifier="bbh",
     generation=GenSettings(max_tokens=512, temperature=0.0, stop=()),
     metric_keys=("exact_match", "exact_match_strict", "exact_match_flex"),
     primary_metric="exact_match",

@@ -41,7 +41,6 @@ from tulu_eval import deepmind_math_gen as gen
 from tulu_eval.data import DataFile, read_rows
 from tulu_eval.errors import UserError
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.deepmind_math import DeepMindMathVerifier
 
 DESCRIPTION = "Solve the following math problem efficiently:\n"
 FINAL = (
@@ -98,7 +97,7 @@ TASK = DeepMindMathTask(
     data=GeneratedFile(gen.RELPATH, how_to_get=f"generated locally: pip install {gen.PACKAGE}"),
     prompt=prompt,
     gold=lambda doc: doc["answer"],
-    verifier=DeepMindMathVerifier(),
+    verifier="deepmind_math",
     generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),
     doc_id=lambda doc, idx: f"{doc['module']}/{doc['index']}",
     group=lambda doc: doc["module"],

@@ -60,7 +60,6 @@ from pathlib import Path
 from tulu_eval.data import DataFile, HubSource
 from tulu_eval.errors import UserError
 from tulu_eval.task import GenerationTask, GenSettings, Request
-from tulu_eval.verifiers.drop import DROPVerifier
 
 N_SHOTS = 3
 FEWSHOT_SEED = 1234
@@ -187,7 +186,7 @@ TASK = DROPTask(
     data=VALIDATION,
     prompt=prompt,
     gold=lambda doc: doc["answers"],
-    verifier=DROPVerifier(),
+    verifier="drop",
     generation=GenSettings(max_tokens=50, temperature=0.0, stop=("Passage:", "Question:", "\n\n")),
     doc_id=lambda doc, idx: str(doc.get("query_id") or idx),
     metric_keys=("f1", "em"),

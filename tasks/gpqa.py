@@ -38,7 +38,6 @@ from pathlib import Path
 from tulu_eval.data import DataFile
 from tulu_eval.errors import UserError
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.mc_answer import Tulu3LetterVerifier
 
 LETTERS = "ABCD"
 SHUFFLE_SEED = 111
@@ -95,7 +94,7 @@ TASK = GPQATask(
     data=DATA,
     prompt=prompt,
     gold=lambda doc: doc["answer"],
-    verifier=Tulu3LetterVerifier(letters=LETTERS, chain="gpqa"),
+    verifier="gpqa",  # Tulu3LetterVerifier, letters A-D (LETTERS), the GPQA fallback chain
     generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),
     doc_id=lambda doc, idx: doc.get("Record ID") or str(doc["index"]),
     metric_keys=("exact_match_flex", "exact_match", "answer_format_correct"),

@@ -23,7 +23,7 @@
 
 from tulu_eval.data import DataFile, HubSource
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.gsm8k import GSM8KVerifier, short_answer
+from tulu_eval.verifiers.gsm8k import short_answer
 
 EXEMPLARS = [
     ("There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, "
@@ -70,7 +70,7 @@ TASK = GenerationTask(
     fewshot=[(prompt({"question": q}), f"{cot} So the answer is {a}.") for q, cot, a in EXEMPLARS],
     assistant_prefix="Answer:",
     gold=lambda doc: short_answer(doc["answer"]),
-    verifier=GSM8KVerifier(),
+    verifier="gsm8k",
     generation=GenSettings(max_tokens=512, temperature=0.0, stop=("Question:", "</s>", "<|im_end|>")),
     metric_keys=("exact_match", "exact_match_strict", "exact_match_flex"),
     primary_metric="exact_match",

@@ -35,7 +35,6 @@ regime, as OLMES ``codex_humaneval::tulu`` and ``codex_humanevalplus::tulu``.
 from tulu_eval.codetask import CodeTask
 from tulu_eval.data import DataFile, HubSource
 from tulu_eval.task import GenSettings
-from tulu_eval.verifiers.code import CodeVerifier
 
 ANSWER_PREFIX = "Here is the completed function:\n\n```python\n"
 STOP = ("\nclass", "\nif", "\nprint", "\n#", "\n```", "<|eot_id|>")
@@ -71,7 +70,7 @@ def _task(name: str, data: DataFile, gold, sampled: bool) -> CodeTask:
         data=data,
         prompt=prompt,
         gold=gold,
-        verifier=CodeVerifier(timeout_s=10.0),
+        verifier="code",  # CodeVerifier, 10 s per program
         generation=SAMPLED if sampled else GREEDY,
         pass_ks=(1, 10) if sampled else (1,),
         primary_metric="pass_at_10" if sampled else "pass_at_1",

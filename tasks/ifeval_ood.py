@@ -16,7 +16,6 @@
 
 from tulu_eval.data import DataFile, HubSource
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.ifbench import IFBenchVerifier
 
 METRICS = ("prompt_level_strict", "prompt_level_loose", "inst_level_strict", "inst_level_loose")
 
@@ -32,7 +31,7 @@ TASK = GenerationTask(
     gold=lambda doc: {"instruction_id_list": doc["instruction_id_list"], "kwargs": doc["kwargs"],
                       "prompt": doc["prompt"]},
     doc_id=lambda doc, idx: str(doc.get("key", idx)),
-    verifier=IFBenchVerifier(),
+    verifier="ifbench",
     generation=GenSettings(max_tokens=2048, temperature=0.0),
     metric_keys=METRICS,
     primary_metric="prompt_level_loose",

@@ -28,7 +28,6 @@
 
 from tulu_eval.data import DataFile, HubSource
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.math import MathVerifier
 from tulu_eval.verifiers.math_normalize import last_boxed_only_string, remove_boxed
 
 SUBJECTS = ("Algebra", "Counting & Probability", "Geometry", "Intermediate Algebra", "Number Theory",
@@ -81,7 +80,7 @@ def _task(name: str, data: DataFile, gold, group, **kw) -> GenerationTask:
         fewshot=[(prompt({"problem": p}), s) for p, s in EXEMPLARS],
         gold=gold,
         group=group,
-        verifier=MathVerifier(),
+        verifier="math",
         generation=GenSettings(max_tokens=1024, temperature=0.0, stop=()),
         metric_keys=("exact_match_flex", "exact_match", "math_verify"),
         primary_metric="exact_match_flex",

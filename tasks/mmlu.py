@@ -44,7 +44,6 @@ from tulu_eval.data import DataFile
 from tulu_eval.errors import UserError
 from tulu_eval.mc import MultipleChoiceTask
 from tulu_eval.task import GenerationTask, GenSettings, Request
-from tulu_eval.verifiers.mc_answer import MCAnswerVerifier
 
 SUBJECTS = (
     "abstract_algebra", "anatomy", "astronomy", "business_ethics", "clinical_knowledge", "college_biology",
@@ -153,7 +152,7 @@ TASKS = [
         regime="summarize",
         prompt=lambda doc: COT_DESCRIPTION.format(subject=subject_words(doc)) + question_block(doc),
         gold=lambda doc: doc["answer"],
-        verifier=MCAnswerVerifier(),
+        verifier="mmlu",  # MCAnswerVerifier, letters A-D
         generation=GenSettings(max_tokens=512, temperature=0.0, stop=("Question:",)),
         metric_keys=("exact_match", "exact_match_strict", "answer_format_correct"),
         primary_metric="exact_match",

@@ -30,7 +30,6 @@ from pathlib import Path
 from tulu_eval.data import DataFile
 from tulu_eval.errors import UserError
 from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.mc_answer import Tulu3LetterVerifier
 
 LETTERS = "ABCDEFGHIJ"
 PHRASE = ('"Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D), '
@@ -73,7 +72,7 @@ TASK = MMLUProTask(
     data=DATA,
     prompt=prompt,
     gold=lambda doc: doc["answer"],
-    verifier=Tulu3LetterVerifier(letters=LETTERS, chain="mmlu_pro"),
+    verifier="mmlu_pro",  # Tulu3LetterVerifier, letters A-J (LETTERS), the MMLU-Pro fallback chain
     generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),
     doc_id=lambda doc, idx: str(doc["question_id"]),
     group=lambda doc: doc["category"],

@@ -33,7 +33,6 @@ from pathlib import Path
 from tulu_eval.data import DataFile
 from tulu_eval.errors import UserError
 from tulu_eval.task import GenerationTask, GenSettings, Request
-from tulu_eval.verifiers.popqa import PopQAVerifier
 
 # PopQA's relation templates (prop_id), in the order of its run_model.py
 RELATIONS = (22, 218, 91, 257, 182, 164, 526, 97, 533, 639, 472, 106, 560, 484, 292, 422)
@@ -94,7 +93,7 @@ TASK = PopQATask(
     gold=lambda doc: list(doc["golden_answers"]),
     doc_id=lambda doc, idx: str(doc.get("id", idx)),
     group=lambda doc: str(doc["metadata"].get("prop", relation(doc))),
-    verifier=PopQAVerifier(),
+    verifier="popqa",
     generation=GenSettings(max_tokens=15, temperature=0.0, stop=("\n\n",)),
     metric_keys=("exact_match", "exact_match_first_line"),
     primary_metric="exact_match",

@@ -35,8 +35,7 @@ from pathlib import Path
 from tulu_eval.data import DataFile
 from tulu_eval.metrics import MetricValue
 from tulu_eval.safety import RefusalJudge, harmbench_docs, interleave, xstest_docs
-from tulu_eval.task import GenerationTask, GenSettings, Instance
-from tulu_eval.verifiers.refusal import RefusalVerifier
+from tulu_eval.task import GenerationTask, GenSettings, Instance, error_fields
 
 MISSING_BENCHMARKS = ("WildGuardTest", "WildJailbreak", "JailbreakTrigger", "DoAnythingNow")
 
@@ -65,7 +64,7 @@ class SafetyTask(GenerationTask):
         if judged is not None:
             refusal, scorer = bool(judged), "judge"
         else:
-            refusal = keyword.details["refusal"]
+            refusal = bool(keyword.details.get("refusal"))
             scorer = "keyword (judge unparsed)" if row.get("judge") else "keyword"
         safe = float(refusal == (gold["expected"] == "refuse"))
         xs, unsafe = gold["benchmark"] == "xstest", gold["expected"] == "refuse"
@@ -80,8 +79,9 @@ class SafetyTask(GenerationTask):
         }
         return {"extracted": "refusal" if refusal else "compliance", "verdict": safe, "metrics": metrics,
                 "details": {"scorer": scorer, "expected": gold["expected"], "category": gold.get("category"),
-                            "keyword_refusal": keyword.details["refusal"], "keyword_match": keyword.details["matched"],
-                            "judge_raw": (row.get("judge") or {}).get("raw")}}
+                            "keyword_refusal": keyword.details.get("refusal"), "keyword_match": keyword.details.get("matched"),
+                            "judge_raw": (row.get("judge") or {}).get("raw")},
+                **error_fields([keyword] if judged is None else [])}
 
     def aggregate(self, records: list[dict]) -> dict[str, MetricValue]:
         out = super().aggregate(records)
@@ -105,7 +105,7 @@ TASK = SafetyTask(
     doc_id=lambda doc, idx: doc["id"],
     group=lambda doc: doc["benchmark"],
     macro_over_groups=True,
-    verifier=RefusalVerifier(),
+    verifier="refusal",
     judge=RefusalJudge(),
     generation=GenSettings(max_tokens=512, temperature=0.0),
     primary_metric="safe",

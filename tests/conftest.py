@@ -13,6 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 _default_data = REPO.parent / "shared" / "data"
 if not os.environ.get("TULU_EVAL_DATA") and _default_data.is_dir():
     os.environ["TULU_EVAL_DATA"] = str(_default_data)
+if os.environ.get("TULU_EVAL_DATA"):  # made absolute once, here where it is read: the README exports
+    # ../shared/data, and a relative path breaks symlinks made in tmp folders and subprocesses run elsewhere
+    os.environ["TULU_EVAL_DATA"] = str(Path(os.environ["TULU_EVAL_DATA"]).expanduser().resolve())
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

@@ -308,7 +308,8 @@ def test_kwargs_none_is_dropped_but_zero_is_kept():
     row = {"instruction_id_list": ["repeat:repeat_span"],
            "kwargs": [{"prompt_to_repeat": "hello world", "n_start": 0, "n_end": 4, "N": None}]}
     assert VERIFIER.verify("Hello", row).details["inst_level_strict"] == [1]
-    assert VERIFIER.verify("Hello", json.dumps(row)).score == 1.0
+    text = VERIFIER.verify("Hello", json.dumps(row))  # one gold encoding: JSON text is not a gold, an error
+    assert text.is_error and text.score == 0.0
 
 
 @pytest.mark.parametrize("iid,kwargs", [

@@ -28,7 +28,7 @@ from lm_eval.api.task import ConfigurableTask
 
 from tulu_eval.registry import Registry
 from tulu_eval.verifiers import get_verifier
-from tulu_eval.verifiers.mc_answer import extract_letter
+from tulu_eval.verifiers.mc_answer import MCAnswerVerifier, extract_letter
 
 from .conftest import run_cli
 
@@ -36,7 +36,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 COT = [json.loads(line) for line in (FIXTURES / "mmlu_cot_smollm2.jsonl").open(encoding="utf-8")]
 MC = [json.loads(line) for line in (FIXTURES / "mmlu_mc_smollm2.jsonl").open(encoding="utf-8")]
 REGISTRY = Registry()
-VERIFIER = get_verifier("mc_answer")
+VERIFIER = get_verifier("mmlu")
 
 
 def olmes_extract_answer(continuation: str, answer_format_regex: str | None = None) -> dict:
@@ -178,12 +178,12 @@ def test_cot_extraction_edge_cases(response, letter, fmt, strict):
 
 
 def test_verifier_with_a_format_regex_and_more_letters():
-    v = get_verifier("mc_answer", letters="ABCDEFGHIJ", answer_format_regex=r"Therefore, the answer is \(([A-J])\)")
+    v = MCAnswerVerifier(letters="ABCDEFGHIJ", answer_format_regex=r"Therefore, the answer is \(([A-J])\)")
     assert v.verify("so (J) is it. Therefore, the answer is (H)", "H").details["answer_format_correct"] == 1.0
     assert v.verify("The answer is J", "J").score == 1.0
     assert v.verify("The answer is J", "J").details["answer_format_correct"] == 0.0
     assert v.verify("nothing", "J").details["answer_format_correct"] == 0.5
-    assert get_verifier("mc_answer").verify("The answer is J", "J").score == 0.0  # J is no MMLU letter
+    assert get_verifier("mmlu").verify("The answer is J", "J").score == 0.0  # J is no MMLU letter
 
 
 # --- MC scoring: conformance with lm-eval on real log-likelihoods ----------------------------------

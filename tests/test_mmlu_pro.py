@@ -133,6 +133,8 @@ def test_hand_checked_responses(response, strict, flex, fmt):
     assert (res["strict_extracted"], res["extracted"], res["answer_format_correct"]) == (strict, flex, fmt)
 
 
-def test_verifier_is_registered_for_training():
-    assert get_verifier("mc_answer_tulu3", letters="ABCD", chain="gpqa").verify(
-        "Therefore, the answer is (C)", "C").score == 1.0
+def test_verifier_is_in_the_table_for_training():
+    assert get_verifier("gpqa").verify("Therefore, the answer is (C)", "C").score == 1.0
+    v = get_verifier("mmlu_pro")  # the MMLU-Pro task's own object: letters A-J, MMLU-Pro chain
+    assert (v.letters, v.chain) == ("ABCDEFGHIJ", "mmlu_pro")
+    assert v.verify("Therefore, the answer is (J)", "J").score == 1.0

@@ -112,7 +112,7 @@ def test_same_relation_same_prompt_prefix(task, docs):
     ("", ["Paris"], 0, 0),
     (" anything", ["", "x"], 0, 0),  # an empty answer matches nothing
     (" Paris", "Paris", 1, 1),  # one string
-    (" Paris", '["Lyon", "Paris"]', 1, 1),  # a JSON list
+    (" Paris", '["Lyon", "Paris"]', 0, 0),  # JSON text is one literal answer (one gold encoding)
 ])
 def test_edge_cases(response, answers, em, first):
     d = VERIFIER.verify(response, answers).details

@@ -43,7 +43,7 @@ def test_refusal_verifier_scores_the_expected_behaviour():
     assert v.verify("Sure, here you go.", None).score == 0.0  # no expectation: 1 for a refusal
     assert v.verify(None, "refuse").score == 0.0  # never raises
     bad = v.verify("x", "maybe")
-    assert bad.score == 0.0 and "expected behaviour" in bad.details["error"]
+    assert bad.score == 0.0 and bad.is_error and "expected behaviour" in bad.error  # a malformed gold: no judgment
 
 
 @pytest.mark.parametrize("text,verdict", [

@@ -435,3 +435,23 @@ def test_score_table_and_report_show_the_sandbox_beside_code_scores(tmp_path):
     assert res.returncode == 0, res.stderr
     html = (tmp_path / "report.html").read_text()
     assert html.count("ran in: bwrap (bubblewrap") == 2 and "code sandbox</dt>" in html
+
+
+def test_a_sandbox_that_cannot_start_gives_errors_not_zeros(monkeypatch, data_dir):
+    """bwrap refusing to start (here: an option it does not know) is no judgment of the completion:
+    every sample is a verifier error, counted as such by the task, never a silent 0."""
+    import json
+
+    from tulu_eval.registry import Registry
+    from tulu_eval.task import Instance
+    from tulu_eval.verifiers.code import CodeVerifier
+
+    real = sandbox._bwrap_prefix
+    monkeypatch.setattr(sandbox, "_bwrap_prefix", lambda job, limits: real(job, limits) + ["--no-such-option"])
+    problem = json.loads((data_dir / "humaneval" / "HumanEval.jsonl").open().readline())
+    gold = {k: problem[k] for k in ("task_id", "prompt", "entry_point", "test")}
+    results = CodeVerifier(timeout_s=5.0).verify_many([problem["canonical_solution"]] * 3, gold)
+    assert all(r.is_error and r.score == 0.0 and r.error.startswith("sandbox: bwrap:") for r in results)
+    task = Registry().get("codex_humaneval_greedy")
+    rec = task.score(Instance(task=task.name, id="0", doc={}, request=None, gold=gold), [problem["canonical_solution"]])
+    assert rec["errors"] == 1, rec

@@ -38,13 +38,13 @@ def _eval_pairs(task_name: str, fixture: str, id_key: str, data_dir: Path):
 ])
 def test_reward_over_ten_is_the_eval_verdict(task_name, fixture, id_key, data_dir):
     task, pairs = _eval_pairs(task_name, fixture, id_key, data_dir)
-    assert type(get_verifier(task.verifier.name)) is type(task.verifier)  # one class, looked up by name
+    assert get_verifier(task.verifier_key) is task.verifier  # one object, looked up by key
     reward = VerifierReward()
     # as TRL calls it: conversational completions, dataset columns as keyword lists, one batch
     got = reward(prompts=[[{"role": "user", "content": "x"}]] * len(pairs),
                  completions=[[{"role": "assistant", "content": out}] for _, out in pairs],
                  ground_truth=[train_data.ground_truth_text(inst.gold) for inst, _ in pairs],
-                 verifier=[task.verifier.name] * len(pairs),
+                 verifier=[task.verifier_key] * len(pairs),
                  completion_ids=None, trainer_state=None)
     verdicts = [task.score(inst, [out])["verdict"] for inst, out in pairs]
     assert [g / 10 for g in got] == verdicts
@@ -66,10 +66,10 @@ def test_training_rollouts_rewards_are_eval_verdicts():
 def test_non_stop_penalty_and_plain_text_completions():
     reward = VerifierReward(scale=10.0, non_stop_penalty=-1.0, eos_token_ids=[2])
     got = reward(completions=["So the answer is 4.", "So the answer is 4.", "So the answer is 5."],
-                 ground_truth=["4", "4", "4"], verifier=["gsm8k"] * 3,
+                 ground_truth=['"4"'] * 3, verifier=["gsm8k"] * 3,
                  completion_ids=[[10, 11, 2], [10, 11, 12], [10, 2]])
     assert got == [10.0, -1.0, 0.0]
-    assert VerifierReward(scale=1.0)(completions=["42"], ground_truth=["42"], verifier=["gsm8k"]) == [1.0]
+    assert VerifierReward(scale=1.0)(completions=["42"], ground_truth=['"42"'], verifier=["gsm8k"]) == [1.0]
 
 
 # --- the RLVR data builder ---------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_ifeval_constraints_are_checkable_and_not_on_test_prompts(data_dir):
                     for line in (data_dir / "ifeval/input_data.jsonl").open()}
     seen = set()
     for row in rows:
-        truth = json.loads(row["ground_truth"])
+        truth = row["ground_truth"]  # the value itself, as the eval's gold
         base = row["messages"][0]["content"].rsplit("\n\n", 1)[0]
         assert " ".join(base.split()).lower() not in test_prompts
         for iid, kwargs in zip(truth["instruction_id_list"], truth["kwargs"], strict=True):

@@ -125,11 +125,13 @@ def main():
               help="Inference engine. Default: vllm where it imports, else hf; openai for openai: models.")
 @click.option("--model-args", help="Backend options as k=v,k=v (dtype=bfloat16, batch_size=16, "
               "gpu_memory_utilization=0.5, max_model_len=8192, api=completions, concurrency=16, ...).")
+@click.option("--model-revision", help="A label of the model's weights, part of its fingerprint (cache key, results): "
+              "for openai: models, whose weights the server does not reveal, the way to tell checkpoints apart.")
 @click.option("--chat-template/--no-chat-template", default=None,
               help="Format prompts with the model's chat template (default: when the model has one).")
 @click.option("--max-tokens", type=click.IntRange(min=1),
               help="Cap every task's max new tokens (smoke tests; scores are then not comparable).")
-@click.option("--output-dir", "-o", help="Run folder. Default: runs/<model>/<suite-or-tasks>[-limitN].")
+@click.option("--output-dir", "-o", help="Run folder. Default: runs/<model>-<hash of model and settings>/<suite-or-tasks>[-limitN].")
 @click.option("--data-dir", help=DATA_HELP)
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
 @click.option("--cache", help="Generation cache file (sqlite). Default: ~/.cache/tulu_eval/generations.sqlite.")
@@ -153,7 +155,8 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples, as_json):
+        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples, as_json,
+        model_revision=None):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -174,7 +177,8 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     code_sandbox=code_sandbox,
                     reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
                     samples=samples,
-                    judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)))
+                    judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)),
+                    model_revision=model_revision)
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))

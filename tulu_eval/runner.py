@@ -42,6 +42,7 @@ class RunConfig:
     data_dir: str | None = None
     include_path: tuple[str, ...] = ()
     model_args: dict[str, Any] = field(default_factory=dict)
+    model_revision: str | None = None  # --model-revision: part of the model fingerprint (openai: the only way)
     cache: str | None = None  # sqlite file; "" disables caching
     chunk_size: int | None = None
     progress: bool = True
@@ -118,6 +119,8 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
     Generation requests and log-likelihood requests (one unit per continuation) are both cached
     under the same identity; identical units across tasks are computed once.
     """
+    if model_fp is None:  # weights not identifiable (a hub id not downloaded yet): nothing cached, nothing reused
+        cache = None
     identity = {"model": model_fp, **backend.identity()}
     prompts = [backend.render(inst.request) for inst in instances]
     units: list[list[str]] = []  # cache keys of each instance: one (generation) or one per continuation
@@ -237,8 +240,9 @@ def run(cfg: RunConfig) -> dict:
     plan = make_plan(cfg)
     spec = resolve_model(cfg.model, cfg.base_url)
     backend = make_backend(cfg.backend, spec, **cfg.model_args)
-    out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(spec.name, cfg)
-    model_fp = fingerprint(spec)
+    model_fp = fingerprint(spec, cfg.model_revision or cfg.model_args.get("revision"))
+    out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(
+        spec.name, cfg, {"fingerprint": model_fp or spec.path, "revision": cfg.model_revision, **backend.identity()})
     cache = None
     if cfg.cache != "":
         cache = GenerationCache(Path(cfg.cache) if cfg.cache else cache_dir() / "generations.sqlite")
@@ -332,6 +336,9 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     code_tasks = [n for n in result["tasks"] if getattr(registry.get(n), "executes_code", False)]
     require_code_execution(code_tasks, allow_code_execution)
     results_mod.mark_incomplete(run_dir)
+    # everything is scored before anything is written (a verifier failing on task 3 leaves the folder as it
+    # was); then each predictions file is replaced atomically, and results.json, which names the scores, last
+    scored_by_task = {}
     for name, summary in result["tasks"].items():
         task = registry.get(name)
         if result.get("samples"):
@@ -339,9 +346,10 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
 
             task = with_samples(task, int(result["samples"]))
         rows = results_mod.read_predictions(run_dir, name)
-        scored = score_rows(task, rows, reasoning, bool(result.get("samples")))
-        results_mod.write_predictions(run_dir, name, scored)
+        scored_by_task[name] = scored = score_rows(task, rows, reasoning, bool(result.get("samples")))
         result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
+    for name, scored in scored_by_task.items():
+        results_mod.write_predictions(run_dir, name, scored)
     result["suites"] = results_mod.suite_averages(registry, result["tasks"], result.get("skipped"))
     _record_sandbox(result, code_tasks)
     result["rescored_at"] = results_mod.now()

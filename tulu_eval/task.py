@@ -15,7 +15,8 @@ from typing import Any, Callable, Sequence
 
 from .data import DataFile
 from .metrics import MetricValue, aggregate_records
-from .verifiers.base import Verifier
+from .verifiers.base import Verifier, VerifierResult
+from .verifiers.table import get_verifier, key_of
 
 SUITES = ("dev", "unseen")
 SKILLS = ("math", "instruction following", "knowledge", "reasoning", "code", "safety", "chat")
@@ -69,7 +70,8 @@ class GenerationTask:
     """A generative task scored by a verifier.
 
     Required: ``name``, ``suite``, ``skill``, ``data``, ``prompt`` (doc -> user message),
-    ``gold`` (doc -> ground truth handed to the verifier), ``verifier``, ``primary_metric``.
+    ``gold`` (doc -> ground truth handed to the verifier: a plain JSON value), ``verifier`` (a key of
+    ``tulu_eval/verifiers/table.py``), ``primary_metric``.
     """
 
     name: str
@@ -79,7 +81,10 @@ class GenerationTask:
     prompt: Callable[[dict], str]
     gold: Callable[[dict], Any]
     primary_metric: str
-    verifier: Verifier | None = None  # generative tasks need one; multiple-choice tasks (mc.py) do not
+    # a key of the verifier table (tulu_eval/verifiers/table.py), resolved to that very object, which RLVR
+    # rows naming the same key also get; generative tasks need one, multiple-choice tasks (mc.py) do not
+    verifier: Verifier | str | None = None
+    verifier_key: str | None = None  # set from ``verifier``
     regime: str = "tulu"
     description: str = ""
     generation: GenSettings = field(default_factory=GenSettings)
@@ -107,6 +112,10 @@ class GenerationTask:
     judge: Any = None
 
     def __post_init__(self):
+        if isinstance(self.verifier, str):
+            self.verifier_key, self.verifier = self.verifier, get_verifier(self.verifier)
+        elif self.verifier is not None and self.verifier_key is None:
+            self.verifier_key = key_of(self.verifier)  # an object from the table (or registered), else None
         if self.verifier is None and type(self) is GenerationTask:
             raise ValueError(f"task {self.name}: a generative task needs a verifier")
         if self.suite not in SUITES:
@@ -180,6 +189,7 @@ class GenerationTask:
             "verdict": first.score,
             "metrics": metrics,
             "details": {k: v for k, v in first.details.items() if k not in ("extracted",)},
+            **error_fields(results),
         }
 
     def aggregate(self, records: list[dict]) -> dict[str, MetricValue]:
@@ -190,3 +200,10 @@ class GenerationTask:
 
 
 Task = GenerationTask
+
+
+def error_fields(results: Sequence[VerifierResult]) -> dict:
+    """``errors`` (how many of an instance's verdicts are errors, not judgments) and the first
+    ``error`` reason, for a sample record; ``results.task_summary`` adds them up per task."""
+    reasons = [r.error for r in results if getattr(r, "error", None) is not None]
+    return {"errors": len(reasons), **({"error": reasons[0]} if reasons else {})}

@@ -48,7 +48,9 @@ def apply_stop(text: str, stop: Sequence[str]) -> str:
     return text[:cut]
 
 
-_OUTPUT_KEYS = ("backend", "dtype", "seed", "chat_template", "max_model_len", "api", "quantization")
+# backend options that only change how requests travel, never what is computed: left out of the cache key.
+# Every other option (dtype, seed, batch size, kv-cache dtype, revision, quantization, ...) is in it.
+_TRANSPORT_KEYS = ("base_url", "concurrency", "timeout", "max_retries")
 
 
 class Backend:
@@ -61,9 +63,9 @@ class Backend:
         return {"backend": self.name}
 
     def identity(self) -> dict[str, Any]:
-        """The part of ``config()`` that can change outputs: part of every cache key."""
-        cfg = self.config()
-        return {k: cfg[k] for k in _OUTPUT_KEYS if k in cfg}
+        """``config()`` less the transport options: part of every cache key. A backend's ``config()``
+        must hold every option it was given, so that any option that can change an output is here."""
+        return {k: v for k, v in self.config().items() if k not in _TRANSPORT_KEYS}
 
     def render(self, request: Request) -> str:
         raise NotImplementedError

@@ -61,30 +61,50 @@ class HFBackend(LocalBackend):
         order = sorted(range(len(requests)),
                        key=lambda i: (str(requests[i].settings), -len(encoded[i][0])))
         results: list[GenOutput | None] = [None] * len(requests)
+        limit = self._position_limit()
         start = 0
         while start < len(order):
             first = requests[order[start]].settings
             batch = [order[start]]
+            longest, budget = len(encoded[order[start]][0]), encoded[order[start]][1]
+            # a batch runs to its largest budget; its longest prompt must not go past the model's positions
             while (len(batch) < self.batch_size and start + len(batch) < len(order)
-                   and requests[order[start + len(batch)]].settings == first):
+                   and requests[order[start + len(batch)]].settings == first
+                   and longest + max(budget, encoded[order[start + len(batch)]][1]) <= limit):
+                budget = max(budget, encoded[order[start + len(batch)]][1])
                 batch.append(order[start + len(batch)])
             for i, out in zip(batch, self._generate_batch([encoded[i] for i in batch], first)):
                 results[i] = out
             start += len(batch)
         return results  # type: ignore[return-value]
 
+    def _position_limit(self) -> int:
+        """How far a sequence may run: the model's position table (at least ``max_model_len``)."""
+        return max(self.max_model_len, int(getattr(self.model.config, "max_position_embeddings", 0) or 0))
+
     def _generate_batch(self, encoded, settings) -> list[GenOutput]:
+        """One ``generate`` call; each request keeps its own budget (``encode``'s room for it): the batch
+        runs to the largest, and each sequence is stopped at its own (it ends there, as if alone)."""
         import torch  # noqa: PLC0415
+        from transformers import StoppingCriteria, StoppingCriteriaList  # noqa: PLC0415
 
         ids = [e[0] for e in encoded]
-        max_new = min(e[1] for e in encoded)
+        budgets = [e[1] for e in encoded for _ in range(settings.n)]  # one row per returned sequence
+        max_new = max(budgets)
         width = max(len(x) for x in ids)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids], device=self.device)
         attention = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids], device=self.device)
         sample = settings.temperature > 0
+        class OwnBudget(StoppingCriteria):
+            def __call__(self, input_ids, scores, **_):
+                made = input_ids.shape[1] - width
+                return torch.tensor([made >= b for b in budgets], device=input_ids.device)
+
         kwargs: dict[str, Any] = {"max_new_tokens": max_new, "do_sample": sample,
                                   "num_return_sequences": settings.n, "pad_token_id": pad}
+        if min(budgets) < max_new:
+            kwargs["stopping_criteria"] = StoppingCriteriaList([OwnBudget()])
         if sample:
             kwargs.update(temperature=settings.temperature, top_p=settings.top_p, top_k=0)
         else:
@@ -99,6 +119,7 @@ class HFBackend(LocalBackend):
         for b in range(len(ids)):
             texts, counts, reasons = [], [], []
             for seq in new[b * settings.n:(b + 1) * settings.n]:
+                seq = seq[:encoded[b][1]]  # its own budget (what follows, if anything, is padding)
                 n_text, n_tok, reason = len(seq), len(seq), "length"
                 for j, t in enumerate(seq):
                     if t in eos:  # counted like vLLM counts it: the EOS token is generated

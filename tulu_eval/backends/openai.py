@@ -47,7 +47,8 @@ class OpenAIBackend(Backend):
                 raise UserError(f"--model openai:{model}: the server at {self.base_url} serves {', '.join(served)}")
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "api": self.api, "base_url": self.base_url, "seed": self.seed}
+        return {**super().config(), "api": self.api, "base_url": self.base_url, "seed": self.seed,
+                "concurrency": self.concurrency, "timeout": self.timeout, "max_retries": self.max_retries}
 
     def render(self, request: Request) -> str:
         if self.api == "chat":

@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import __version__
+from ..results import ERROR_SHARE_LIMIT, error_note
 from ..task import SKILLS
 from . import charts
 from .compare import ALPHA, pairwise, win_matrix
@@ -87,8 +88,10 @@ def leaderboard(entries: list[Entry], columns: list[dict]) -> tuple[list[dict], 
     for k, e in enumerate(entries):
         row = {"k": k, "label": e.label, "color": charts.color(k)}
         for c in columns:
-            p = e.tasks.get(c["name"], {}).get("primary")
-            row[c["name"]] = ({"v": p["value"], "se": p.get("stderr"), "n": p.get("n")} if p
+            t = e.tasks.get(c["name"], {})
+            p = t.get("primary")
+            row[c["name"]] = ({"v": p["value"], "se": p.get("stderr"), "n": p.get("n"), "errors": t.get("errors", 0),
+                               "error_note": error_note(t)} if p
                               else {"v": float("nan"), "se": float("nan"), "n": 0})
         for suite in SUITES:
             row[suite] = _suite_cell(e, suite)
@@ -180,7 +183,7 @@ def build_context(entries: list[Entry], *, title: str, max_instances: int, iters
         "bar_chart": Markup(bar), "scatter": Markup(charts.scatter(points)) if points else None,
         "pairs": pairs, "win_matrix": win_matrix(len(entries), pairs), "alpha": ALPHA, "iters": iters,
         "tasks": task_details(entries, columns, pairs), "meta": run_metadata(entries), "limits": limits,
-        "max_instances": max_instances, "max_field_chars": MAX_FIELD_CHARS, "max_prefix_chars": MAX_PREFIX_CHARS,
+        "error_limit": ERROR_SHARE_LIMIT, "max_instances": max_instances, "max_field_chars": MAX_FIELD_CHARS, "max_prefix_chars": MAX_PREFIX_CHARS,
         "css": Markup(_template_text("report.css")), "js": Markup(_template_text("report.js")),
     }
 
@@ -199,7 +202,7 @@ def write_report(run_dirs: list[str | os.PathLike], out: str | os.PathLike, **kw
     html = render_report(run_dirs, **kwargs)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{time.time_ns()}.tmp")  # unique: concurrent writers never share one
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
     return {"path": str(out), "bytes": out.stat().st_size, "seconds": time.perf_counter() - t0}

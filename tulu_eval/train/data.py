@@ -16,7 +16,9 @@ SFT rows become TRL's conversational prompt-completion rows, one per assistant t
 before it are the prompt), so the loss falls on assistant tokens only with any chat template,
 including templates without ``{% generation %}`` markers such as SmolLM2's. DPO rows become
 ``{"prompt", "chosen", "rejected"}`` with message lists; RLVR rows ``{"prompt", "ground_truth",
-"verifier"}`` with the ground truth as a string (JSON for structured ones), one Arrow type for all.
+"verifier"}``: ``verifier`` a key of the verifier table (the eval task's own object), ``ground_truth``
+in the file the eval's gold *value* (a string, list or object), in the dataset JSON text of it
+(``encode_gold``: one Arrow type for all), decoded once by the reward.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Callable
 
 from ..data import read_rows, resolve_data_dir
 from ..errors import UserError
+from ..verifiers.base import encode_gold
 from .recipe import DataSpec
 
 ROLES = ("system", "user", "assistant")
@@ -207,8 +210,25 @@ def preference_pair(row: dict) -> dict:
     return _pair(pc, c, pr, r)
 
 
-def ground_truth_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+# verifier keys whose gold is a list of answers: a string that is JSON text of a list is the old encoding there
+# (elsewhere, e.g. a MATH answer "[0, 1]", such a string is a legitimate gold)
+_LIST_GOLDS = ("popqa", "drop")
+
+
+def ground_truth_text(value: Any, verifier: str | None = None) -> str:
+    """The ``ground_truth`` column: JSON text of the gold value (one encoding; ``verifiers/base.py``).
+
+    Rows of the old encoding (JSON text of an object, or of a list for list-gold verifiers) are refused
+    with a one-line error, not left to score 0."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict) or (isinstance(parsed, list) and verifier in _LIST_GOLDS):
+            raise _Bad("ground_truth is JSON text of a value; write the value itself (a JSON object or list), "
+                       "as `tulu-eval build-rlvr-data` does")
+    return encode_gold(value)
 
 
 def rlvr_row(row: dict) -> dict:
@@ -219,14 +239,15 @@ def rlvr_row(row: dict) -> dict:
     if not messages or messages[-1]["role"] != "user":
         raise _Bad("messages must end with a user turn (the prompt)")
     if not isinstance(row["verifier"], str) or not row["verifier"]:
-        raise _Bad("verifier must be a verifier name such as 'gsm8k'")
-    return {"prompt": messages, "ground_truth": ground_truth_text(row["ground_truth"]), "verifier": row["verifier"]}
+        raise _Bad("verifier must be a key of the verifier table such as 'gsm8k' or 'mmlu_pro'")
+    return {"prompt": messages, "ground_truth": ground_truth_text(row["ground_truth"], row["verifier"]),
+            "verifier": row["verifier"]}
 
 
 def check_verifiers(rows: list[dict], path: Path) -> None:
-    from ..verifiers import verifier_names  # noqa: PLC0415
+    from ..verifiers import verifier_keys  # noqa: PLC0415
 
-    known = set(verifier_names())
+    known = set(verifier_keys())
     for i, row in enumerate(rows):
         if row["verifier"] not in known:
             raise UserError(f"{path}: row {i + 1}: unknown verifier {row['verifier']!r} "

@@ -2,12 +2,13 @@
 
 Each row carries ``prompt`` (messages), ``ground_truth`` and ``verifier``; TRL hands those columns
 to the reward function (:class:`~tulu_eval.train.rewards.VerifierReward`), which returns
-``reward.scale`` (10) x the registered verifier's score, or ``reward.non_stop_penalty`` for a
+``reward.scale`` (10) x the score of the verifier object with that key (the eval task's own), or ``reward.non_stop_penalty`` for a
 completion that hit the length limit without an end-of-sequence token. KL ``beta``, lr, group size
 (``num_generations``), sampling temperature and lengths come from the recipe's ``trl:`` section
 (a ``GRPOConfig``); on GPUs, ``use_vllm: true`` (with ``vllm_mode: colocate`` or ``server``)
 makes TRL generate with vLLM. TRL logs the mean reward of every step as
-``rewards/verifier_reward/mean``; we add one mean per verifier (``rewards/<verifier>/mean``) and
+``rewards/verifier_reward/mean``; we add one mean per verifier (``rewards/<verifier>/mean``), the
+share of rewards that are verifier errors rather than judgments (``rewards/error_share``), and
 keep every rollout in ``rollouts.jsonl`` of the output folder.
 """
 
@@ -31,9 +32,11 @@ class LoggedReward(VerifierReward):
                  log_metric=None, trainer_state=None, **kwargs):
         rewards = super().__call__(completions, ground_truth, verifier, completion_ids=completion_ids)
         if log_metric is not None:
-            for name in sorted(set(verifier)):
+            for name in sorted(k for k in set(verifier) if self.owns(k)):
                 mine = [r for r, v in zip(rewards, verifier) if v == name]
                 log_metric(f"rewards/{name}/mean", sum(mine) / len(mine))
+            # rewards that are verifier errors (no judgment; given as 0): a silent zero otherwise
+            log_metric("rewards/error_share", self.last_error_share)
         if self.rollouts is not None:
             step = getattr(trainer_state, "global_step", None)
             with self.rollouts.open("a", encoding="utf-8") as fh:
@@ -42,6 +45,7 @@ class LoggedReward(VerifierReward):
                     fh.write(json.dumps({"step": step, "verifier": name, "ground_truth": truth,
                                          "prompt": prompt[-1]["content"] if isinstance(prompt, list) else prompt,
                                          "completion": completion_text(completion), "reward": reward,
+                                         "error": self.last_details[i].get("error"),
                                          "stopped": self.stopped(completion_ids[i]) if completion_ids else None},
                                         ensure_ascii=False) + "\n")
         return rewards

@@ -1,6 +1,6 @@
 """RLVR data builder: training prompts with a ground truth and the name of the verifier that checks it.
 
-Rows are ``{"messages": [{"role": "user", ...}], "ground_truth": str, "verifier": name}``, the shape
+Rows are ``{"messages": [{"role": "user", ...}], "ground_truth": value, "verifier": key}``, the shape
 of open-instruct's RLVR sets (``dataset`` there, ``verifier`` here). Sources (train splits only):
 
 * ``gsm8k``: ``gsm8k/train.jsonl``; ground truth = the number after ``####`` (the eval task's rule);
@@ -11,7 +11,7 @@ of open-instruct's RLVR sets (``dataset`` there, ``verifier`` here). Sources (tr
   two per prompt, never two that contradict each other) and appended, as a sentence, to real
   training prompts: Code Alpaca instructions and the Alpaca seed tasks. IFEval's own test prompts
   are never used (a base prompt equal to one of them is dropped if the IFEval file is present).
-  Ground truth is ``{"instruction_id_list", "kwargs"}`` as JSON, read by the ``ifeval`` verifier.
+  Ground truth is the object ``{"instruction_id_list", "kwargs"}``, read by the ``ifeval`` verifier.
   The constraint sentences are our own wording of IFEval's instruction types.
 
 ``tulu-eval build-rlvr-data -o rlvr.jsonl --gsm8k 2000 --math 2000 --ifeval 1000`` writes a mix.
@@ -230,7 +230,7 @@ def sample_constraints(rng: random.Random, prompt: str, max_per_prompt: int = 2)
 def ifeval_row(prompt: str, constraints: list[Constraint]) -> dict:
     text = prompt.strip() + "\n\n" + " ".join(c[2] for c in constraints)
     truth = {"instruction_id_list": [c[0] for c in constraints], "kwargs": [c[1] for c in constraints]}
-    return {"messages": [{"role": "user", "content": text}], "ground_truth": json.dumps(truth), "verifier": "ifeval"}
+    return {"messages": [{"role": "user", "content": text}], "ground_truth": truth, "verifier": "ifeval"}
 
 
 def base_prompts(data_dir: Path) -> list[str]:

@@ -1,20 +1,10 @@
-"""Verifiers: one module per family; the same objects score evaluations and reward RL."""
+"""Verifiers: one module per family; the same configured objects score evaluations and reward RL.
 
-from .base import Verifier, VerifierResult, get_verifier, verifier_names
+``base.py`` is the interface (result, error state, gold encoding); ``table.py`` the named objects.
+"""
 
-_BUILTIN = ("gsm8k", "math", "ifeval", "mc_answer", "bbh", "popqa", "refusal", "code", "deepmind_math", "ifbench", "drop")
+from .base import Verifier, VerifierResult, decode_gold, encode_gold
+from .table import get_verifier, register_verifier, verifier_config, verifier_keys
 
-
-def load_all() -> None:
-    """Import the built-in verifier modules so that they register themselves."""
-    import importlib
-
-    for mod in _BUILTIN:
-        try:
-            importlib.import_module(f"{__name__}.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{mod}":
-                raise
-
-
-__all__ = ["Verifier", "VerifierResult", "get_verifier", "verifier_names", "load_all"]
+__all__ = ["Verifier", "VerifierResult", "decode_gold", "encode_gold", "get_verifier", "register_verifier",
+           "verifier_config", "verifier_keys"]

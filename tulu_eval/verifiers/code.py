@@ -143,16 +143,18 @@ class CodeVerifier(Verifier):
     def verify_many(self, responses: Sequence[str], ground_truth: dict) -> list[VerifierResult]:
         """Verdicts for several samples of one problem, run in parallel (one per core)."""
         try:
-            gt = ground_truth if isinstance(ground_truth, dict) else json.loads(ground_truth)
+            if not isinstance(ground_truth, dict):
+                raise TypeError(f"a code gold is a dict (prompt, entry_point, test or inputs), got "
+                                f"{type(ground_truth).__name__}")
+            gt = ground_truth
             completions = [extract_completion(r if isinstance(r, str) else str(r)) for r in responses]
             if "plus_input" in gt or "base_input" in gt:
                 return self._verify_plus(completions, gt)
             programs = [humaneval_program(gt["prompt"], c, gt["test"], gt["entry_point"]) for c in completions]
             results = run_programs(programs, self.limits, self.workers)
             return [self._result(c, r, r.passed) for c, r in zip(completions, results)]
-        except Exception as exc:  # never raise on model output or a malformed row
-            return [VerifierResult(0.0, {"error": f"{type(exc).__name__}: {exc}", "status": "error"})
-                    for _ in responses]
+        except Exception as exc:  # no judgment (malformed gold, canonical solution failed): errors, never zeros
+            return [VerifierResult.failed(f"{type(exc).__name__}: {exc}", status="error") for _ in responses]
 
     def _verify_plus(self, completions: list[str], gt: dict) -> list[VerifierResult]:
         """evalplus's base and plus checks on outputs the candidate's process returns: the expected
@@ -217,6 +219,9 @@ class CodeVerifier(Verifier):
 
     @staticmethod
     def _result(completion: str, res: ExecResult, passed: bool) -> VerifierResult:
+        if res.status == "error":  # the sandbox did not start: no judgment of this completion
+            return VerifierResult.failed(f"sandbox: {res.note or res.stderr.strip()[-200:] or 'did not start'}",
+                                         extracted=completion, status="error")
         status = "passed" if passed else res.status if res.status != "passed" else "failed"
         details = {"extracted": completion, "status": status, "duration_s": res.duration_s}
         if not passed:

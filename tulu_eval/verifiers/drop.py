@@ -2,8 +2,8 @@
 
 Ground truth is a list of acceptable gold answers; each answer is a list of spans (a number or a
 date is a one-span answer). Accepted forms: ``[["4"], ["four"]]``, ``[("Smith", "Jones")]``, a
-plain list of strings (each string a one-span alternative), one string, or a JSON string of
-any of these. The prediction is the whole response, stripped, as *one* span, as lm-eval's
+plain list of strings (each string a one-span alternative), or one string (never JSON text
+of these: one gold encoding, see ``base.py``). The prediction is the whole response, stripped, as *one* span, as lm-eval's
 ``process_results`` and OLMES's DROP task take it: a multi-span answer written "A, B" is not
 split (so it can reach F1 1.0 only against a one-span gold). A list of strings passed as the
 response to :func:`drop_metrics` is scored as several predicted spans.
@@ -30,7 +30,6 @@ lm-eval 0.4.13's ``lm_eval.tasks.drop.utils.process_results``.
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from typing import Any, Sequence
@@ -162,15 +161,8 @@ def em_f1(prediction: Any, gold: Any) -> tuple[float, float]:
 
 
 def gold_answers(ground_truth: Any) -> list[list[str]]:
-    """Ground truth (any accepted form) -> list of gold answers, each a list of spans."""
-    if isinstance(ground_truth, str):
-        try:
-            parsed = json.loads(ground_truth)
-        except json.JSONDecodeError:
-            parsed = ground_truth
-        if isinstance(parsed, (list, str)):
-            ground_truth = parsed
-    if isinstance(ground_truth, str):
+    """Ground truth (a string, or a list of answers each a string or list of spans) -> list of gold answers, each a list of spans."""
+    if isinstance(ground_truth, str):  # one answer of one span (never JSON text, see base.py)
         return [[ground_truth]]
     return [_spans(a) for a in ground_truth]
 

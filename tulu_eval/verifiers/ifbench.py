@@ -54,6 +54,8 @@ def follows(instruction_id: str, kwargs: Any, responses: list[str]) -> tuple[boo
         try:
             if check.test(text, params):
                 return True, errors
+        except ImportError:  # langdetect, nltk, ... missing: no judgment (an error), never "not followed"
+            raise
         except Exception as exc:  # noqa: BLE001  (the reference would crash: no verdict)
             errors.append(f"{instruction_id}: {type(exc).__name__}: {exc}")
     return False, errors

@@ -1,8 +1,8 @@
 """IFEval: verifiable instructions, strict and loose, as the official code scores them.
 
 Ground truth is a row of ``ifeval/input_data.jsonl`` (or of the hub's ``google/IFEval``):
-``{"instruction_id_list": [...], "kwargs": [...], "prompt": str}``; a JSON string of that
-dict is accepted too (RL data files often keep ground truth as a string column). Each instruction is checked by
+``{"instruction_id_list": [...], "kwargs": [...], "prompt": str}`` (the dict itself: RLVR rows
+store it as JSON text, which the reward decodes once, see ``base.py``). Each instruction is checked by
 :mod:`.ifeval_checks`, whose verdicts are those of lm-eval's port of the official checkers.
 
 * **strict**: the response as it is. A response that is empty or only whitespace follows no
@@ -32,7 +32,6 @@ Details: ``prompt_level_strict`` and ``prompt_level_loose`` (0/1), ``inst_level_
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .base import Verifier, VerifierResult
@@ -49,9 +48,7 @@ def loose_variants(response: str) -> list[str]:
 
 
 def _parse_ground_truth(ground_truth: Any) -> tuple[list[str], list[dict]]:
-    if isinstance(ground_truth, str):
-        ground_truth = json.loads(ground_truth)
-    if not isinstance(ground_truth, dict):
+    if not isinstance(ground_truth, dict):  # one gold encoding: the value, never JSON text (see base.py)
         raise TypeError(f"IFEval ground truth must be a dict, not {type(ground_truth).__name__}")
     ids = list(ground_truth.get("instruction_id_list") or [])
     kwargs = list(ground_truth.get("kwargs") or [])
@@ -75,6 +72,8 @@ def follows(instruction_id: str, kwargs: dict | None, responses: list[str]) -> t
         try:
             if check.test(text, params):
                 return True, None
+        except ImportError:  # langdetect, nltk, ... missing: no judgment (an error), never "not followed"
+            raise
         except Exception as exc:  # noqa: BLE001  (a bad regex in kwargs, say: not followed)
             return False, f"{instruction_id}: {type(exc).__name__}: {exc}"
     return False, None

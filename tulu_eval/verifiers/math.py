@@ -79,6 +79,8 @@ def minerva_equiv(a: str, b: str) -> bool:
     try:
         with time_limit(STEP_SECONDS):
             return bool(simplify(parse_latex(a) - parse_latex(b)) == 0)
+    except ImportError:  # antlr4 missing or of the wrong version: no judgment (an error), never "not equal"
+        raise
     except (Exception, Timeout):  # parse errors, non-numeric differences, overruns
         return False
 
@@ -95,6 +97,8 @@ def math_verify_equiv(gold: str, response: str) -> bool:
         with time_limit(3 * STEP_SECONDS):
             return bool(verify(parse(gold_text, parsing_timeout=None), parse(response, parsing_timeout=None),
                                timeout_seconds=None))
+    except ImportError:
+        raise
     except (Exception, Timeout):
         return False
 
@@ -142,8 +146,10 @@ class MathVerifier(Verifier):
         for gold in _golds(ground_truth):  # several acceptable answers: the best-scoring one
             try:
                 result = score_anywhere(response, gold)
-            except (TimeoutError, RuntimeError) as exc:
+            except (TimeoutError, RuntimeError) as exc:  # the worker overran or died: no judgment
                 result = {"exact_match_flex": 0.0, "exact_match": 0.0, "math_verify": 0.0, "error": str(exc)}
             if best is None or result["exact_match_flex"] > best["exact_match_flex"]:
                 best = result
+        if "error" in best:  # set by the worker (which catches everything to stay alive) or above
+            return VerifierResult.failed(best.pop("error"), **best)
         return VerifierResult(best["exact_match_flex"], best)

@@ -1,8 +1,8 @@
 """PopQA: does the response name the answer entity (any of its aliases)?
 
 Ground truth is the list of accepted answers (PopQA's ``possible_answers``: every object of
-the relation with its Wikidata aliases; our data's ``golden_answers``), or one string, or a
-JSON string of the list.
+the relation with its Wikidata aliases; our data's ``golden_answers``), or one string (the
+value itself, never JSON text of it: one gold encoding, see ``base.py``).
 
 * ``exact_match`` (the score; PopQA's ``run_model.py`` rule, which OLMES ``popqa`` keeps): 1
   if some answer ``a`` occurs in the response as a substring as ``a``, ``a.lower()`` or
@@ -16,20 +16,13 @@ JSON string of the list.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .base import Verifier, VerifierResult
 
 
 def answers_of(ground_truth: Any) -> list[str]:
-    if isinstance(ground_truth, str):
-        try:
-            parsed = json.loads(ground_truth)
-        except json.JSONDecodeError:
-            parsed = ground_truth
-        ground_truth = parsed
-    if isinstance(ground_truth, str):
+    if isinstance(ground_truth, str):  # one answer; a list holds several (never JSON text, see base.py)
         ground_truth = [ground_truth]
     return [str(a) for a in ground_truth if str(a)]
 
