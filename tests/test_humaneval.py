@@ -141,9 +141,9 @@ def test_a_full_function_redefinition_still_runs(problems):
 def test_verifier_is_registered_and_never_raises():
     v = get_verifier("code")
     res = v.verify("    return 1\n", {"prompt": "def f():\n", "entry_point": "f"})  # no test field
-    assert res.score == 0.0 and "error" in res.details
-    res = v.verify("    return 1\n", "not json")
-    assert res.score == 0.0
+    assert res.score == 0.0 and res.is_error and "KeyError" in res.error  # no judgment: an error, counted
+    res = v.verify("    return 1\n", "not a gold dict")
+    assert res.score == 0.0 and res.is_error
 
 
 # --- HumanEval+ ---------------------------------------------------------------------------
