@@ -212,7 +212,7 @@ def test_all_programs_of_a_process_share_one_budget(monkeypatch):
     finally:
         budget.remove()
     held = [r for r in results if r.passed and "held" in r.stdout]
-    assert len(held) <= 2, [(r.status, r.note) for r in results]
+    assert 1 <= len(held) <= 2, [(r.status, r.note) for r in results]
 
 
 def test_host_files_are_out_of_sight(tmp_path):
@@ -226,7 +226,8 @@ def test_host_files_are_out_of_sight(tmp_path):
         assert text not in res.stdout + res.stderr
     res = run_program("import os\nprint(sorted(os.listdir('/')))", LIMITS)
     assert res.passed
-    assert eval(res.stdout) == ["dev", "job", "lib", "lib64", "proc", "root", "usr", "work"] or "home" not in res.stdout
+    # only what bwrap binds: the interpreter (here under /root/.pyenv), /usr/lib and its links, /job, /work
+    assert set(eval(res.stdout)) <= {"bin", "dev", "job", "lib", "lib64", "proc", "root", "usr", "work"}, res.stdout
 
 
 def test_unix_sockets_on_the_host_cannot_be_reached(tmp_path):
