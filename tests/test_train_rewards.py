@@ -121,3 +121,27 @@ def test_constraint_sentences_match_their_checks(iid, kwargs, good, bad):
     rng = random.Random(0)
     makers = [f for f in list(rlvr_data.COMBINABLE) + list(rlvr_data.ALONE) if f(rng, "p")[0] == iid]
     assert makers, iid
+
+
+def test_recipe_format_ifeval_rows_are_deterministic_checkable_and_not_test_prompts(data_dir):
+    """``data.format: ifeval`` (training/rlvr_ifeval.yaml): Code Alpaca rows + constraints drawn per row."""
+    from tulu_eval.train.recipe import DataSpec
+
+    spec = DataSpec(path="codealpaca/code_alpaca_2k.json", format="ifeval", limit=None, seed=0)
+    rows, summary = train_data.load(spec, "rlvr", str(data_dir))
+    again, _ = train_data.load(spec, "rlvr", str(data_dir))
+    assert rows == again and summary["examples"] == len(rows) >= 2000
+    other, _ = train_data.load(DataSpec(path=spec.path, format="ifeval", limit=None, seed=1), "rlvr", str(data_dir))
+    assert [r["ground_truth"] for r in rows] != [r["ground_truth"] for r in other]  # the seed draws
+    test_prompts = {" ".join(json.loads(line)["prompt"].split()).lower()
+                    for line in (data_dir / "ifeval/input_data.jsonl").open()}
+    seen = set()
+    for row in rows:
+        assert row["verifier"] == "ifeval"
+        truth = json.loads(row["ground_truth"])
+        base = row["prompt"][-1]["content"].rsplit("\n\n", 1)[0]
+        assert " ".join(base.split()).lower() not in test_prompts
+        for iid, kwargs in zip(truth["instruction_id_list"], truth["kwargs"], strict=True):
+            CHECKS[iid].prepare({k: v for k, v in kwargs.items() if v})
+            seen.add(iid)
+    assert seen == set(CHECKS) and len(seen) == 25  # every IFEval instruction type is drawn

@@ -10,7 +10,9 @@ Formats (``data.format`` of a recipe), each row checked before any model is load
   preference mixes), or with an explicit ``prompt`` list of messages.
 * ``rlvr``: ``{"messages", "ground_truth", "verifier"}`` (open-instruct's RLVR rows, ``verifier``
   being its ``dataset`` column); ``gsm8k`` and ``math``: the train files of those benchmarks,
-  turned into RLVR rows on the fly by :mod:`.rlvr_data`.
+  turned into RLVR rows on the fly by :mod:`.rlvr_data`; ``ifeval``: Alpaca-shaped rows (Code Alpaca)
+  with IFEval-style constraints appended, drawn per row from the recipe seed and the row's text,
+  verifier ``ifeval``.
 
 SFT rows become TRL's conversational prompt-completion rows, one per assistant turn (the turns
 before it are the prompt), so the loss falls on assistant tokens only with any chat template,
@@ -71,7 +73,7 @@ def load(spec: DataSpec, kind: str, data_dir: str | None = None) -> tuple[list[d
         raise UserError(f"{path}: no rows")
     order = list(range(len(rows)))
     random.Random(spec.seed).shuffle(order)
-    convert = _converter(spec.format, kind, path)
+    convert = _converter(spec.format, kind, path, spec.seed)
     out, skipped = [], 0
     for i in order:
         if spec.limit is not None and len(out) >= spec.limit:
@@ -100,14 +102,15 @@ class _Skip(Exception):
     """A well-formed row with nothing to train on (e.g. an empty response)."""
 
 
-def _converter(fmt: str, kind: str, path: Path) -> Callable[[dict], list[dict]]:
+def _converter(fmt: str, kind: str, path: Path, seed: int = 0) -> Callable[[dict], list[dict]]:
     from . import rlvr_data  # noqa: PLC0415
 
     table: dict[str, dict[str, Callable[[dict], list[dict]]]] = {
         "sft": {"messages": lambda r: sft_rows(_messages(r)), "alpaca": lambda r: sft_rows(alpaca_messages(r))},
         "dpo": {"hh_rlhf": lambda r: [hh_rlhf_pair(r)], "preference": lambda r: [preference_pair(r)]},
         "rlvr": {"rlvr": lambda r: [rlvr_row(r)], "gsm8k": lambda r: [rlvr_row(rlvr_data.gsm8k_row(r))],
-                 "math": lambda r: [rlvr_row(rlvr_data.math_row(r))]},
+                 "math": lambda r: [rlvr_row(rlvr_data.math_row(r))],
+                 "ifeval": lambda r: [rlvr_row(rlvr_data.alpaca_ifeval_row(r, seed))]},
     }
     if fmt not in table[kind]:
         raise UserError(f"data.format {fmt!r} is not for train-{kind} (use one of {', '.join(table[kind])})")

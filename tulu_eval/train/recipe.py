@@ -24,7 +24,7 @@ import yaml
 from ..errors import UserError
 
 KINDS = ("sft", "dpo", "rlvr")
-DATA_FORMATS = ("messages", "alpaca", "hh_rlhf", "preference", "rlvr", "gsm8k", "math")
+DATA_FORMATS = ("messages", "alpaca", "hh_rlhf", "preference", "rlvr", "gsm8k", "math", "ifeval")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 

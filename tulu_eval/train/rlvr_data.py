@@ -7,7 +7,7 @@ of open-instruct's RLVR sets (``dataset`` there, ``verifier`` here). Sources (tr
   verifier ``gsm8k``.
 * ``math``: ``math_train/train.jsonl`` (problems + final answers); verifier ``math``. The two rows
   with an empty answer are skipped.
-* ``ifeval``: IFEval-style constraints drawn at random (instruction type and its kwargs, one or
+* ``ifeval``: IFEval-style constraints (all 25 IFEval instruction types) drawn at random (instruction type and its kwargs, one or
   two per prompt, never two that contradict each other) and appended, as a sentence, to real
   training prompts: Code Alpaca instructions and the Alpaca seed tasks. IFEval's own test prompts
   are never used (a base prompt equal to one of them is dropped if the IFEval file is present).
@@ -196,6 +196,12 @@ def _end(r, p):
             f'Finish your response with the exact phrase "{phrase}" and no other words after it.')
 
 
+def _constrained(r, p):
+    return ("detectable_format:constrained_response", {},
+            'Your answer must contain one of these exact phrases: "My answer is yes.", "My answer is no.", '
+            '"My answer is maybe."')
+
+
 def _quotation(r, p):
     return "startend:quotation", {}, "Wrap your entire response in double quotation marks."
 
@@ -207,7 +213,7 @@ COMBINABLE: dict[Callable, str] = {
     _postscript: "end", _end: "end", _highlights: "highlight", _title: "title",
 }
 ALONE = (_lowercase, _capital, _language, _paragraphs, _nth_paragraph, _bullets, _sections, _json, _two_responses, _repeat,
-         _quotation)
+         _quotation, _constrained)
 
 
 def _named_words(c: Constraint) -> set[str]:
@@ -233,14 +239,30 @@ def ifeval_row(prompt: str, constraints: list[Constraint]) -> dict:
     return {"messages": [{"role": "user", "content": text}], "ground_truth": truth, "verifier": "ifeval"}
 
 
+def alpaca_prompt(row: dict) -> str:
+    """The prompt of an Alpaca-shaped row: instruction, a blank line, input (if any)."""
+    if not isinstance(row.get("instruction"), str) or not row["instruction"].strip():
+        raise BadRow("an IF row needs an Alpaca 'instruction' (and optional 'input')")
+    inp = str(row.get("input") or "").strip()
+    return row["instruction"].strip() + (f"\n\n{inp}" if inp else "")
+
+
+def alpaca_ifeval_row(row: dict, seed: int = 0) -> dict:
+    """Recipe format ``ifeval``: an Alpaca-shaped row + constraints drawn by an RNG seeded with the
+    recipe seed and the prompt's own text (the same row gets the same constraints in every run)."""
+    import hashlib  # noqa: PLC0415
+
+    prompt = alpaca_prompt(row)
+    digest = int.from_bytes(hashlib.sha256(f"{seed}\0{prompt}".encode()).digest()[:8], "big")
+    rng = random.Random(digest)
+    return ifeval_row(prompt, sample_constraints(rng, prompt))
+
+
 def base_prompts(data_dir: Path) -> list[str]:
     """Training prompts for constraints: Code Alpaca instructions and Alpaca seed tasks."""
     from .data import read_file  # noqa: PLC0415
 
-    prompts = []
-    for row in read_file(data_dir / SOURCES["codealpaca"]):
-        inp = str(row.get("input") or "").strip()
-        prompts.append(row["instruction"].strip() + (f"\n\n{inp}" if inp else ""))
+    prompts = [alpaca_prompt(row) for row in read_file(data_dir / SOURCES["codealpaca"])]
     for row in read_file(data_dir / SOURCES["alpaca_seed"]):
         inp = str((row.get("instances") or [{}])[0].get("input") or "").strip()
         prompts.append(row["instruction"].strip() + (f"\n\n{inp}" if inp else ""))
