@@ -93,7 +93,8 @@ def test_cross_validation_matches_liblinear_fold_fits():
 
 def alpaca_eval_reference() -> Path:
     """Where scripts/install.sh puts alpaca-eval 0.6.6 (``pip install --no-deps --target``: installed
-    into the venv it would downgrade protobuf); ``$TULU_EVAL_ALPACA_EVAL_REF`` overrides."""
+    outside the venv, so that its unpinned dependencies cannot move the harness's); ``$TULU_EVAL_ALPACA_EVAL_REF``
+    overrides."""
     from tulu_eval.models import cache_dir
 
     env = os.environ.get("TULU_EVAL_ALPACA_EVAL_REF")
