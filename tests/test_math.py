@@ -3,8 +3,10 @@
 The fixture holds the bundled model's responses to the first 200 ``minerva_math_500::tulu``
 prompts (``tulu-eval run --tasks minerva_math_500 --limit 200 --backend vllm``). References:
 lm-eval 0.4.13 ``minerva_math`` (``process_results``: Minerva exact match and Math-Verify) and
-the OLMES flex match, composed here from lm-eval's functions exactly as OLMES's
-``minerva_math`` task composes them (it imports them from lm-eval).
+the OLMES flex match, composed here from lm-eval's functions as OLMES's ``minerva_math`` task
+composes them (it imports them from lm-eval). The lm-eval functions are imported at test time
+(conformance); the composition (``olmes_candidates``) is our transcription of OLMES, which is not
+installable (not on PyPI), so that part is a regression test.
 """
 
 from __future__ import annotations

@@ -7,12 +7,16 @@ Fixtures, both from the bundled SmolLM2-135M-Instruct:
 * ``mmlu_mc_smollm2.jsonl``: the four answer-letter log-likelihoods of the first 57 ``mmlu_mc``
   instances (one per subject), ``tulu-eval run --tasks mmlu_mc --limit 57 --backend hf``.
 
-References. OLMES (``oe_eval``) is not installable here, so its MMLU CoT extraction
-(``GenericMMLU_OneTurnCoT._extract_answer``) and ``ExactMatch`` are transcribed below from its
-source, statement by statement; lm-eval has no task with this prompt and answer phrase (its
-``mmlu_flan_cot_zeroshot`` asks for "(A)" and "The answer is"), so the CoT check is against OLMES
-only. The MC scoring is checked against lm-eval's own ``ConfigurableTask.process_results`` for
-``multiple_choice`` (the code path of its ``mmlu`` tasks) on the same log-likelihoods.
+CoT extraction: a regression test, not conformance. OLMES (``oe_eval``) is not on PyPI, and ``ai2-olmo-eval`` 0.9.0, the AllenAI package that is,
+ships only OLMES's multiple-choice tasks and request files, no generative answer extraction, so
+its MMLU CoT extraction (``GenericMMLU_OneTurnCoT._extract_answer``) and ``ExactMatch`` are
+transcribed below from its source, statement by statement, and the tests compare with that
+transcription; lm-eval has no task with this prompt and answer phrase (its
+``mmlu_flan_cot_zeroshot`` asks for "(A)" and "The answer is").
+
+MC scoring: conformance, against lm-eval's own ``ConfigurableTask.process_results`` for
+``multiple_choice`` (the code path of its ``mmlu`` tasks), imported at test time, on the same
+log-likelihoods.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ def test_mc_prompt_is_five_dev_shots_as_multiturn(data_dir):
     assert req.text.count("\nAnswer:") == 6 and req.text.endswith("\nAnswer:")
 
 
-# --- CoT answer extraction: conformance on real outputs -------------------------------------------
+# --- CoT answer extraction: regression against the OLMES transcription, on real outputs -------------------------------------------
 def test_cot_fixture_is_real_and_mixed():
     assert len(COT) == 171 and len({r["subject"] for r in COT}) == 57
     answers = [extract_letter(r["response"])[0] for r in COT]
@@ -126,7 +130,7 @@ def test_cot_fixture_is_real_and_mixed():
 
 
 @pytest.mark.parametrize("row", COT, ids=[r["id"] for r in COT])
-def test_cot_extraction_matches_olmes(row):
+def test_cot_extraction_matches_olmes_transcription_regression(row):
     ref = olmes_extract_answer(row["response"])
     res = VERIFIER.verify(row["response"], row["gold"])
     assert res.details["extracted"] == ref["answer"]
@@ -134,7 +138,7 @@ def test_cot_extraction_matches_olmes(row):
     assert res.score == res.details["exact_match"] == olmes_exact_match(ref["answer"], row["gold"])
 
 
-def test_cot_task_scores_match_olmes_per_subject_macro():
+def test_cot_task_scores_match_olmes_transcription_per_subject_macro_regression():
     task = REGISTRY.get("mmlu")
     records = []
     for row in COT:

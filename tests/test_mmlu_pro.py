@@ -3,9 +3,12 @@
 Fixture ``mmlu_pro_smollm2.jsonl``: the bundled SmolLM2-135M-Instruct's responses to the first
 ``mmlu_pro`` instances (categories interleaved), ``tulu-eval run --tasks mmlu_pro --backend vllm``.
 
-Reference: OLMES (``oe_eval``) is not installable here; ``GenericMMLUPro_CoT._extract_answer``
-(``oe_eval/tasks/oe_eval_tasks/mmlu_pro.py``) is transcribed below statement by statement, and
-every fixture response must get the same letter and ``answer_format_correct`` from our verifier.
+Regression tests, not conformance: OLMES (``oe_eval``) is not on PyPI, and ``ai2-olmo-eval`` 0.9.0, the AllenAI package that is,
+ships only OLMES's multiple-choice tasks and request files, no generative answer extraction
+(lm-eval's ``mmlu_pro`` task is a different regime: 5-shot, its own answer regex). So
+``GenericMMLUPro_CoT._extract_answer`` (``oe_eval/tasks/oe_eval_tasks/mmlu_pro.py``) is transcribed
+below statement by statement, and every fixture response must get the same letter and
+``answer_format_correct`` from our verifier as from that transcription.
 The strict metric is reported beside it, as OLMES reports ``exact_match`` and
 ``exact_match_flex`` side by side in its strict-format regimes.
 """
@@ -98,7 +101,7 @@ def test_fixture_is_real_output_for_real_questions(rows, docs):
         assert by_id[row["id"]]["answer"] == row["gold"] and row["response"].strip()
 
 
-def test_extraction_matches_olmes_on_real_outputs(rows):
+def test_extraction_matches_olmes_transcription_regression(rows):
     for row in rows:
         ref = olmes_extract_answer(row["response"])
         ours, fmt = extract_letter_chain(row["response"], FORMAT, "mmlu_pro", "ABCDEFGHIJ")

@@ -5,7 +5,9 @@
   prediction and the last number of the gold answer the label. Note the regex keeps a sign only
   on decimals, so "-5" is read as "5" -- OLMES does the same.
 * ``exact_match_strict``: lm-eval's ``strict-match`` filter with the phrase the few-shot exemplars
-  teach ("So the answer is N"): the first match, else ``[invalid]``.
+  teach ("So the answer is N"): the first match, else ``[invalid]``. Its pattern ends in an
+  unescaped ``.``, so the number must be followed by some character other than a newline
+  ("So the answer is 12" at the very end is ``[invalid]``), as in lm-eval.
 * ``exact_match_flex``: lm-eval's ``flexible-extract`` filter (last match of
   ``(-?[$0-9.,]{2,})|(-?[0-9]+)``).
 
@@ -20,8 +22,8 @@ import re
 
 from .base import Verifier, VerifierResult
 
-TULU_STRICT = r"So the answer is (\-?[0-9\.\,]+)"
-LM_EVAL_STRICT = r"The answer is (\-?[0-9\.\,]+)."
+LM_EVAL_STRICT = r"The answer is (\-?[0-9\.\,]+)."  # gsm8k-cot.yaml strict-match, trailing "." (any character) included
+TULU_STRICT = LM_EVAL_STRICT.replace("The answer is", "So the answer is")
 FLEX = r"(-?[$0-9.,]{2,})|(-?[0-9]+)"
 REGEXES_TO_IGNORE = (",", r"\$", r"(?s).*#### ", r"\.$")
 INVALID = "[invalid]"
