@@ -153,10 +153,12 @@ def main():
 @click.option("--samples", type=click.IntRange(min=2), help="k samples per problem (greedy tasks sample at T=0.6, "
               "top_p 0.95); adds avg_at_k and pass_at_k (see tulu_eval/sampling.py).")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the inference engine's own output (by default it goes to "
+              "<run folder>/engine.log and the terminal shows one progress line and the table).")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
         no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples, as_json,
-        model_revision=None):
+        verbose=False, model_revision=None):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -178,7 +180,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
                     samples=samples,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)),
-                    model_revision=model_revision)
+                    model_revision=model_revision, quiet=not verbose)
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))

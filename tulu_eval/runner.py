@@ -24,6 +24,7 @@ from .errors import UserError
 from .judge import JudgeConfig, run_judges
 from .models import cache_dir, fingerprint, resolve_model
 from .procs import Interrupted
+from .quiet import engine_output_to
 from .registry import Registry
 from . import sandbox
 from .sandbox import ALLOW_ENV, code_execution_allowed, require_code_execution, require_sandbox
@@ -53,6 +54,7 @@ class RunConfig:
     code_sandbox: str | None = None  # "bwrap" (default) or "unsafe-no-isolation"; None: $TULU_EVAL_SANDBOX or bwrap
     reasoning: Any = None  # a tulu_eval.reasoning.ReasoningConfig (--reasoning): trace budget, answer = text after it
     samples: int | None = None  # --samples k: k samples per problem, avg@k and pass@k (tulu_eval/sampling.py)
+    quiet: bool = False  # engine output to <run folder>/engine.log, not the terminal (the CLI's default; -v: off)
 
 
 @dataclass
@@ -142,23 +144,52 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
                 gen_todo.setdefault(key, i)
             else:
                 ll_todo.setdefault(key, (prompts[i], inst.request.continuations[j]))
-    # longest prompts first: similar lengths share chunks, and memory peaks early
-    gen_order = sorted(gen_todo.items(), key=lambda kv: -len(prompts[kv[1]]))
+    # one schedule: longest expected work first, so that the last requests to finish are short ones
+    typical = typical_lengths()
+    gen_order = sorted(gen_todo.items(), key=lambda kv: (-expected_tokens(instances[kv[1]], typical),
+                                                         -len(prompts[kv[1]])))
     ll_order = sorted(ll_todo.items(), key=lambda kv: -len(kv[1][0]) - len(kv[1][1]))
     n_units = len(set(all_keys))
     stats = {"requests": len(instances), "units": n_units, "cached": n_units - len(gen_order) - len(ll_order),
-             "generated": len(gen_order), "scored": len(ll_order), "generate_s": 0.0}
-    size = chunk_size or backend.chunk_size
+             "generated": len(gen_order), "scored": len(ll_order), "generate_s": 0.0, "new_tokens": 0}
     t0 = time.perf_counter()
     total = len(gen_order) + len(ll_order)
+    made: dict[str, list[int]] = {}  # task -> tokens of each new generation (typical lengths, next time)
     with _count_on_interrupt(set(all_keys), done), \
-            tqdm(total=total, desc="generating", unit="req", disable=not progress or not total) as bar:
+            tqdm(total=total, desc="generating", unit="req", disable=not progress or not total,
+                 file=progress_stream()) as bar:
+        # every request is handed over at once (or --chunk-size at a time); each output is cached as it
+        # arrives, at most a few seconds late, so a stopped run loses only what was in flight
+        size = chunk_size or len(gen_order) or 1
         for start in range(0, len(gen_order), size):
             chunk = gen_order[start:start + size]
-            outs = backend.generate([instances[i].request for _, i in chunk], [prompts[i] for _, i in chunk])
-            _store(cache, done, {key: out for (key, _), out in zip(chunk, outs)})
-            bar.update(len(chunk))
-        bar.set_description("scoring choices")
+            fresh: dict[str, GenOutput] = {}
+            last = first = None
+            stream = backend.generate_stream([instances[i].request for _, i in chunk], [prompts[i] for _, i in chunk])
+            try:
+                for pos, out in stream:
+                    key, i = chunk[pos]
+                    fresh[key] = out
+                    made.setdefault(instances[i].task, []).extend(out.num_tokens)
+                    stats["new_tokens"] += sum(out.num_tokens)
+                    now = time.perf_counter()
+                    if first is None:  # tokens/s from the first output on (engine start-up left out)
+                        first = last = now
+                        first_tokens = stats["new_tokens"]
+                    elif now > first:
+                        bar.set_postfix_str(f"{(stats['new_tokens'] - first_tokens) / (now - first):.0f} tok/s",
+                                            refresh=False)
+                    bar.update(1)
+                    if len(fresh) >= 256 or now - last > 5:
+                        _store(cache, done, fresh)
+                        fresh, last = {}, now
+            finally:
+                stream.close()  # a stop: the engine aborts what is still running
+                _store(cache, done, fresh)
+        record_typical_lengths(made)
+        size = chunk_size or backend.chunk_size
+        if ll_order:
+            bar.set_description("scoring choices")
         ll_size = max(size, 256)
         for start in range(0, len(ll_order), ll_size):
             chunk = ll_order[start:start + ll_size]
@@ -178,6 +209,78 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
     return prompts, outputs, stats
 
 
+_LENGTHS = "typical_lengths.json"
+
+
+def typical_lengths() -> dict[str, float]:
+    """Mean new tokens per generation of each task in earlier runs (any model): the scheduler's guess."""
+    import json  # noqa: PLC0415
+
+    try:
+        data = json.loads((cache_dir() / _LENGTHS).read_text())
+        return {k: float(v["mean"]) for k, v in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def record_typical_lengths(made: dict[str, list[int]]) -> None:
+    """Fold this run's generation lengths into the running means (best effort; a lost update only
+    changes the order of the next run's requests, never an output)."""
+    import json  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    if not made:
+        return
+    path = cache_dir() / _LENGTHS
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        for task, lengths in made.items():
+            old = data.get(task) or {"mean": 0.0, "n": 0}
+            n = int(old["n"]) + len(lengths)
+            data[task] = {"mean": (float(old["mean"]) * int(old["n"]) + sum(lengths)) / n, "n": min(n, 100_000)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+
+
+def expected_tokens(inst: Instance, typical: dict[str, float]) -> float:
+    """Expected new tokens of a request: its budget times n, or the task's typical length if smaller."""
+    s = inst.request.settings
+    guess = typical.get(inst.task)
+    return s.n * (min(s.max_tokens, guess) if guess is not None else s.max_tokens)
+
+
+def engine_log_path() -> Path:
+    """Where the engine's output goes while it runs (moved into the run folder as engine.log after)."""
+    import os  # noqa: PLC0415
+
+    return cache_dir() / "logs" / f"engine-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+
+
+@contextmanager
+def engine_log_in_errors(log: Path | None):
+    """A failure while the engine's output went to a log names the log and quotes its last line."""
+    try:
+        yield
+    except UserError as exc:
+        if log is not None and log.is_file() and log.stat().st_size:
+            from .quiet import tail  # noqa: PLC0415
+
+            last = tail(log, 1).strip()
+            exc.args = (f"{exc} (engine log: {log}{'; last line: ' + last[:200] if last else ''})",)
+        raise
+
+
+def progress_stream():
+    """Where progress lines go: the terminal's stderr even while engine output is sent to a log file."""
+    from .quiet import terminal_stderr  # noqa: PLC0415
+
+    return terminal_stderr()
+
+
 @contextmanager
 def _count_on_interrupt(keys: set[str], done: dict):
     """A stop signal during generation reports how many of this workload's requests are cached."""
@@ -189,6 +292,8 @@ def _count_on_interrupt(keys: set[str], done: dict):
 
 
 def _store(cache: GenerationCache | None, done: dict, fresh: dict) -> None:
+    if not fresh:
+        return
     if cache is not None:
         cache.put_many(fresh)
     done.update(fresh)
@@ -248,36 +353,38 @@ def run(cfg: RunConfig) -> dict:
         cache = GenerationCache(Path(cfg.cache) if cfg.cache else cache_dir() / "generations.sqlite")
     all_instances = [i for t in plan.tasks for i in plan.instances[t.name]]
     t_plan = time.perf_counter()
-    try:
+    log = engine_log_path() if cfg.quiet else None
+    with engine_output_to(log), engine_log_in_errors(log):
         try:
-            if cfg.reasoning is not None:  # trace pass, then answer pass
-                from .reasoning import generate as generate_reasoning  # noqa: PLC0415
+            try:
+                if cfg.reasoning is not None:  # trace pass, then answer pass
+                    from .reasoning import generate as generate_reasoning  # noqa: PLC0415
 
-                prompts, outputs, gen_stats = generate_reasoning(backend, all_instances, model_fp, cache,
-                                                                 cfg.reasoning, cfg.chunk_size, cfg.progress)
+                    prompts, outputs, gen_stats = generate_reasoning(backend, all_instances, model_fp, cache,
+                                                                     cfg.reasoning, cfg.chunk_size, cfg.progress)
+                else:
+                    prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size,
+                                                               cfg.progress)
+            finally:
+                backend.close()
+            rows_by_task: dict[str, list[dict]] = {}
+            offset = 0
+            for task in plan.tasks:
+                n = len(plan.instances[task.name])
+                rows_by_task[task.name] = prediction_rows(plan.instances[task.name], prompts[offset:offset + n],
+                                                          outputs[offset:offset + n])
+                offset += n
+            if cfg.reasoning is not None:  # a judge reads the answer after the trace, as a verifier does
+                from .reasoning import copy_judgements, judge_view  # noqa: PLC0415
+
+                view = judge_view(rows_by_task, cfg.reasoning)
+                judge_info = run_judges(plan.tasks, view, cfg.judge, cache, cfg.chunk_size, cfg.progress)
+                copy_judgements(view, rows_by_task)
             else:
-                prompts, outputs, gen_stats = generate_all(backend, all_instances, model_fp, cache, cfg.chunk_size,
-                                                           cfg.progress)
+                judge_info = run_judges(plan.tasks, rows_by_task, cfg.judge, cache, cfg.chunk_size, cfg.progress)
         finally:
-            backend.close()
-        rows_by_task: dict[str, list[dict]] = {}
-        offset = 0
-        for task in plan.tasks:
-            n = len(plan.instances[task.name])
-            rows_by_task[task.name] = prediction_rows(plan.instances[task.name], prompts[offset:offset + n],
-                                                      outputs[offset:offset + n])
-            offset += n
-        if cfg.reasoning is not None:  # a judge reads the answer after the trace, as a verifier does
-            from .reasoning import copy_judgements, judge_view  # noqa: PLC0415
-
-            view = judge_view(rows_by_task, cfg.reasoning)
-            judge_info = run_judges(plan.tasks, view, cfg.judge, cache, cfg.chunk_size, cfg.progress)
-            copy_judgements(view, rows_by_task)
-        else:
-            judge_info = run_judges(plan.tasks, rows_by_task, cfg.judge, cache, cfg.chunk_size, cfg.progress)
-    finally:
-        if cache is not None:
-            cache.close()
+            if cache is not None:
+                cache.close()
     t_gen = time.perf_counter()
     results_mod.mark_incomplete(out_dir)  # the folder is first touched here, once generation is done
     task_results: dict[str, dict] = {}
@@ -303,6 +410,9 @@ def run(cfg: RunConfig) -> dict:
     if cfg.report:  # report.html beside results.json; a failure there only warns
         from .report import write_run_report  # noqa: PLC0415
         write_run_report(out_dir)
+    if log is not None and log.is_file():
+        import shutil  # noqa: PLC0415
+        shutil.move(str(log), str(out_dir / "engine.log"))
     results_mod.mark_complete(out_dir)
     result["_run_dir"] = str(out_dir)
     return result

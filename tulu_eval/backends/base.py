@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..errors import UserError
 from ..task import GenSettings, Request
@@ -72,6 +72,17 @@ class Backend:
 
     def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
         raise NotImplementedError
+
+    def generate_stream(self, requests: list[Request], prompts: list[str]) -> Iterator[tuple[int, GenOutput]]:
+        """Outputs as they become available, as ``(position in requests, output)``, in any order.
+
+        The runner hands over a whole workload and caches each output as it arrives. This default runs
+        ``generate`` on chunks of ``chunk_size`` requests (transformers); vLLM and the OpenAI backend
+        override it to keep every request in flight at once."""
+        for start in range(0, len(requests), self.chunk_size):
+            outs = self.generate(requests[start:start + self.chunk_size], prompts[start:start + self.chunk_size])
+            for j, out in enumerate(outs):
+                yield start + j, out
 
     def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
         """Summed log-probability of each ``continuation`` after its rendered ``context``."""

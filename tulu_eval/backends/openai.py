@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from ..errors import UserError
@@ -58,6 +58,18 @@ class OpenAIBackend(Backend):
     def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return list(pool.map(self._one, requests))
+
+    def generate_stream(self, requests: list[Request], prompts: list[str]):
+        """All requests queued at once, ``concurrency`` in flight; each yielded when its answer arrives."""
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        futures = {pool.submit(self._one, req): i for i, req in enumerate(requests)}
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+            pool.shutdown(wait=True)
 
     def _one(self, req: Request) -> GenOutput:
         s = req.settings

@@ -77,8 +77,7 @@ class VLLMBackend(LocalBackend):
         args = {k: v for k, v in self.engine_args.items() if k != "max_model_len"}
         return {**super().config(), **args}
 
-    def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
-        llm = self._load()
+    def _params(self, requests: list[Request], prompts: list[str]) -> tuple[list[dict], list]:
         from vllm import SamplingParams  # noqa: PLC0415
 
         inputs, params = [], []
@@ -90,17 +89,51 @@ class VLLMBackend(LocalBackend):
                 n=s.n, temperature=s.temperature, top_p=s.top_p if s.temperature > 0 else 1.0,
                 max_tokens=max_new, stop=list(s.stop) or None, skip_special_tokens=True,
             ))
-        # vLLM's own bar (prompts done, tokens/s) shows progress inside a chunk of up to 512 requests
-        outs = llm.generate(inputs, params, use_tqdm=len(inputs) > 1)
-        results = []
-        for req, out in zip(requests, outs):
-            completions = sorted(out.outputs, key=lambda c: c.index)
-            results.append(GenOutput(
-                texts=[apply_stop(c.text, req.settings.stop) for c in completions],
-                num_tokens=[len(c.token_ids) for c in completions],
-                finish_reasons=[c.finish_reason or "" for c in completions],
-            ))
-        return results
+        return inputs, params
+
+    @staticmethod
+    def _output(req: Request, out) -> GenOutput:
+        completions = sorted(out.outputs, key=lambda c: c.index)
+        return GenOutput(
+            texts=[apply_stop(c.text, req.settings.stop) for c in completions],
+            num_tokens=[len(c.token_ids) for c in completions],
+            finish_reasons=[c.finish_reason or "" for c in completions],
+        )
+
+    def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
+        llm = self._load()
+        inputs, params = self._params(requests, prompts)
+        outs = llm.generate(inputs, params, use_tqdm=False)
+        return [self._output(req, out) for req, out in zip(requests, outs)]
+
+    def generate_stream(self, requests: list[Request], prompts: list[str]):
+        """Every request goes to the engine at once (its scheduler keeps the batch full until the last
+        one); each output is yielded as soon as it finishes, as ``(position, output)``. Closing the
+        generator early (a stop signal) aborts what is still running."""
+        llm = self._load()
+        from vllm.sampling_params import RequestOutputKind  # noqa: PLC0415
+
+        inputs, params = self._params(requests, prompts)
+        engine = llm.llm_engine
+        tag = f"te{id(requests):x}-"
+        pending: set[str] = set()
+        try:
+            for pos, (inp, par) in enumerate(zip(inputs, params)):
+                par.output_kind = RequestOutputKind.FINAL_ONLY  # as LLM.generate: only the finished output
+                engine.add_request(f"{tag}{pos}", inp, par)
+                pending.add(f"{tag}{pos}")
+            while pending and engine.has_unfinished_requests():
+                for out in engine.step():
+                    if out.finished and out.request_id in pending:
+                        pending.discard(out.request_id)
+                        pos = int(out.request_id[len(tag):])
+                        yield pos, self._output(requests[pos], out)
+        finally:
+            if pending:
+                try:
+                    engine.abort_request(sorted(pending))
+                except Exception:
+                    pass
 
     def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
         """Log-likelihoods from vLLM's prompt logprobs (prefix caching shares common contexts)."""
