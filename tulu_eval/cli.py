@@ -39,6 +39,7 @@ def _parse_model_args(text: str | None) -> dict:
 # Commands implemented in their own modules, imported only when used ("name": "module:function").
 LAZY_COMMANDS = {
     "report": "tulu_eval.report.cli:report",
+    "compare-runs": "tulu_eval.report.cli:compare_runs",
     "decontaminate": "tulu_eval.decontam_cli:decontaminate",
     "train-sft": "tulu_eval.train.cli:train_sft",
     "train-dpo": "tulu_eval.train.cli:train_dpo",
