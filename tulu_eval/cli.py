@@ -153,11 +153,15 @@ def main():
 @reasoning_options()
 @click.option("--samples", type=click.IntRange(min=2), help="k samples per problem (greedy tasks sample at T=0.6, "
               "top_p 0.95); adds avg_at_k and pass_at_k (see tulu_eval/sampling.py).")
+@click.option("--training-manifest", multiple=True, type=click.Path(), help="decontamination.json of the model's "
+              "training data (or a folder holding one; repeatable, e.g. one per training stage): results.json then "
+              "lists, per task, the instances that overlap it and the score on the clean rest. Default: the model "
+              "folder's own decontamination.json, which the trainers write.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples, as_json,
-        model_revision=None):
+        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples,
+        training_manifest, as_json, model_revision=None):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -179,7 +183,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
                     samples=samples,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)),
-                    model_revision=model_revision)
+                    model_revision=model_revision, training_manifest=tuple(training_manifest))
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))
@@ -197,13 +201,16 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
 @reasoning_options(score=True)
-def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, reasoning_pattern):
+@click.option("--training-manifest", multiple=True, type=click.Path(),
+              help="decontamination.json of the model's training data (or a folder holding one; repeatable): flag the "
+              "instances that overlap it and score the clean rest. Default: what the run folder was scored with.")
+def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, training_manifest):
     """Re-score a run folder's saved predictions (no model is loaded)."""
     from .results import format_table  # noqa: PLC0415
     from .runner import rescore  # noqa: PLC0415
 
     click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox,
-                                    reasoning_config(reasoning, reasoning_pattern))))
+                                    reasoning_config(reasoning, reasoning_pattern), tuple(training_manifest))))
 
 
 @main.command("tasks")

@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import __version__
+from ..contamination import note as contamination_note
 from ..results import ERROR_SHARE_LIMIT, error_note
 from ..task import SKILLS
 from . import charts
@@ -83,6 +84,17 @@ def _mark_best(rows: list[dict], key: str, lower_is_better: bool = False) -> Non
         r[key]["best"] = _ok(r[key]["v"]) and r[key]["v"] == best
 
 
+def contam_cell(task_result: dict) -> dict | None:
+    """A flagged cell: how many instances overlap the training data and the clean-subset score."""
+    c = task_result.get("contamination")
+    if not c or not c.get("n"):
+        return None
+    clean = (c.get("clean") or {}).get(task_result.get("primary_metric")) or {}
+    return {"k": c["n"], "of": c.get("of"), "v": clean.get("value", float("nan")),
+            "se": clean.get("stderr", float("nan")), "n": clean.get("n", 0), "note": contamination_note(task_result),
+            "source": ", ".join(c.get("source") or [])}
+
+
 def leaderboard(entries: list[Entry], columns: list[dict]) -> tuple[list[dict], list[str]]:
     rows = []
     for k, e in enumerate(entries):
@@ -91,7 +103,7 @@ def leaderboard(entries: list[Entry], columns: list[dict]) -> tuple[list[dict], 
             t = e.tasks.get(c["name"], {})
             p = t.get("primary")
             row[c["name"]] = ({"v": p["value"], "se": p.get("stderr"), "n": p.get("n"), "errors": t.get("errors", 0),
-                               "error_note": error_note(t)} if p
+                               "error_note": error_note(t), "contam": contam_cell(t)} if p
                               else {"v": float("nan"), "se": float("nan"), "n": 0})
         for suite in SUITES:
             row[suite] = _suite_cell(e, suite)
@@ -149,6 +161,7 @@ def task_details(entries: list[Entry], columns: list[dict], pairs: dict) -> list
             "views": {k: entries[k].views[name] for k in have},
             "pairs": pairs.get(name, []),
             "failures": sum(entries[k].views[name].verdicts["fail"] for k in have),
+            "contaminated": [k for k in have if (entries[k].tasks[name].get("contamination") or {}).get("n")],
         })
     return out
 
@@ -183,6 +196,8 @@ def build_context(entries: list[Entry], *, title: str, max_instances: int, iters
         "bar_chart": Markup(bar), "scatter": Markup(charts.scatter(points)) if points else None,
         "pairs": pairs, "win_matrix": win_matrix(len(entries), pairs), "alpha": ALPHA, "iters": iters,
         "tasks": task_details(entries, columns, pairs), "meta": run_metadata(entries), "limits": limits,
+        "manifests": [(e.label, sorted({s for r in e.runs for s in (r.results.get("training_manifest") or {}).get("sources", [])}))
+                      for e in entries if any(r.results.get("training_manifest") for r in e.runs)],
         "error_limit": ERROR_SHARE_LIMIT, "max_instances": max_instances, "max_field_chars": MAX_FIELD_CHARS, "max_prefix_chars": MAX_PREFIX_CHARS,
         "css": Markup(_template_text("report.css")), "js": Markup(_template_text("report.js")),
     }
