@@ -40,6 +40,7 @@ def _parse_model_args(text: str | None) -> dict:
 LAZY_COMMANDS = {
     "report": "tulu_eval.report.cli:report",
     "compare-runs": "tulu_eval.report.cli:compare_runs",
+    "pipeline": "tulu_eval.pipeline_cli:pipeline",
     "decontaminate": "tulu_eval.decontam_cli:decontaminate",
     "train-sft": "tulu_eval.train.cli:train_sft",
     "train-dpo": "tulu_eval.train.cli:train_dpo",
@@ -95,6 +96,7 @@ RESUME_HINTS = {
     "run": "rerun the same command to resume",
     "score": "rerun the same command",
     "decontaminate": "rerun the same command",
+    "pipeline": "rerun the same command: finished stages and evaluations are kept",
     **{f"train-{k}": "rerun with --resume to continue from the last saved checkpoint" for k in ("sft", "dpo", "rlvr")},
 }
 

@@ -24,6 +24,7 @@ from ..task import SKILLS
 from . import charts
 from .compare import ALPHA, pairwise, win_matrix
 from .load import MAX_FIELD_CHARS, MAX_PREFIX_CHARS, Entry, load_entries
+from .stages import stage_rows
 
 DEFAULT_MAX_INSTANCES = 50
 SUITES = ("dev", "unseen")
@@ -176,7 +177,8 @@ def run_metadata(entries: list[Entry]) -> dict:
     }
 
 
-def build_context(entries: list[Entry], *, title: str, max_instances: int, iters: int) -> dict:
+def build_context(entries: list[Entry], *, title: str, max_instances: int, iters: int,
+                  pipeline: list[dict] | None = None) -> dict:
     columns = _task_columns(entries)
     rows, extra = leaderboard(entries, columns)
     names = [c["name"] for c in columns]
@@ -199,15 +201,24 @@ def build_context(entries: list[Entry], *, title: str, max_instances: int, iters
         "manifests": [(e.label, sorted({s for r in e.runs for s in (r.results.get("training_manifest") or {}).get("sources", [])}))
                       for e in entries if any(r.results.get("training_manifest") for r in e.runs)],
         "error_limit": ERROR_SHARE_LIMIT, "max_instances": max_instances, "max_field_chars": MAX_FIELD_CHARS, "max_prefix_chars": MAX_PREFIX_CHARS,
+        "stages": stage_rows(entries, pairs, pipeline, iters) if pipeline else None,
         "css": Markup(_template_text("report.css")), "js": Markup(_template_text("report.js")),
     }
 
 
 def render_report(run_dirs: list[str | os.PathLike], *, title: str | None = None,
-                  max_instances: int = DEFAULT_MAX_INSTANCES, iters: int = 2000) -> str:
+                  max_instances: int = DEFAULT_MAX_INSTANCES, iters: int = 2000, labels: list[str] | None = None,
+                  pipeline: list[dict] | None = None) -> str:
+    """``labels``: one per run folder, replacing the model names as row labels; ``pipeline``: one dict
+    per run folder (stage name, trainer, recipe, ...), which adds the stages section (gains per stage)."""
     entries = load_entries(run_dirs, max_instances=max_instances)
+    if labels or pipeline:
+        if len(entries) != len(run_dirs):
+            raise ValueError("labels/pipeline need one leaderboard row per run folder")
+        for e, label in zip(entries, labels or [m["name"] for m in pipeline]):
+            e.label = label
     title = title or "tulu-eval report: " + ", ".join(e.label for e in entries)
-    ctx = build_context(entries, title=title, max_instances=max_instances, iters=iters)
+    ctx = build_context(entries, title=title, max_instances=max_instances, iters=iters, pipeline=pipeline)
     return _env().get_template("report.html.j2").render(**ctx)
 
 
