@@ -28,7 +28,7 @@ def tiny_pipeline(folder: Path, **changes) -> Path:
              "overrides": {**TINY, "data.limit": 4, "trl.num_generations": 2, "trl.max_completion_length": 16,
                            "decontam.check": False}},
         ],
-        "eval": {"tasks": "gsm8k,ifeval", "limit": 2, "backend": "hf", "max_tokens": 16},
+        "eval": {"tasks": "gsm8k,ifeval", "limit": 2, "backend": "hf", "max_tokens": 8},
         **changes,
     }
     path = folder / "pipe.yaml"
@@ -36,7 +36,7 @@ def tiny_pipeline(folder: Path, **changes) -> Path:
     return path
 
 
-@pytest.mark.slow  # ~6 min on the shared 2-core machine: three trainings and four hf evaluations
+@pytest.mark.slow  # minutes: three trainings and four hf evaluations (timing in the commit that added it)
 def test_tiny_pipeline_trains_evaluates_reports_and_resumes(tmp_path, data_dir, bundled_model):
     pipe = tiny_pipeline(tmp_path)
     cache = str(tmp_path / "gen.sqlite")

@@ -11,7 +11,8 @@ A pipeline file (``training/tulu3_mini.yaml``)::
         overrides: {trl.max_steps: 50}  # recipe keys, as `--set` takes them
       - name: dpo
         recipe: training/dpo_hh_rlhf.yaml
-    eval: {suite: "dev,unseen", tasks: null, limit: 20, backend: null, model_args: {}, max_tokens: null,
+    eval: {suite: "dev,unseen", tasks: null, limit: 20,        # suite, tasks or both (neither: dev,unseen)
+           backend: null, model_args: {}, max_tokens: null,
            allow_code_execution: false}
 
 Everything is checked before anything trains (the file's keys, every stage's recipe with its
@@ -54,7 +55,7 @@ _BACKENDS = ("vllm", "hf", "openai")
 
 @dataclass
 class EvalSpec:
-    suite: str | None = "dev,unseen"
+    suite: str | None = None  # neither suite nor tasks: dev,unseen
     tasks: str | None = None
     limit: int | None = None
     backend: str | None = None
@@ -126,6 +127,8 @@ def load_pipeline(path: str | Path, *, output_dir: str | None = None, limit: int
     if not isinstance(stages_raw, list) or not stages_raw:
         raise UserError(f"{name}: stages must be a non-empty list of {{name, recipe, overrides}}")
     spec = EvalSpec(**_mapping(raw.get("eval") or {}, f"{name}: eval", _fields(EvalSpec)))
+    if not spec.suite and not spec.tasks:
+        spec.suite = "dev,unseen"
     spec.limit = limit if limit is not None else spec.limit
     spec.backend = backend or spec.backend
     spec.max_tokens = max_tokens if max_tokens is not None else spec.max_tokens
@@ -168,8 +171,6 @@ def _check_eval(spec: EvalSpec, name: str) -> None:
         raise UserError(f"{name}: eval.backend must be one of {', '.join(_BACKENDS)} or null, not {spec.backend!r}")
     if not isinstance(spec.model_args, dict):
         raise UserError(f"{name}: eval.model_args must be a mapping")
-    if not spec.suite and not spec.tasks:
-        raise UserError(f"{name}: eval needs a suite (dev, unseen or dev,unseen) or tasks")
     try:
         Registry().select(spec.suite, spec.tasks)
     except UserError as exc:

@@ -19,8 +19,10 @@ from .cli import DATA_HELP
               help="Paired bootstrap resamples for the gains.")
 @click.option("--check", is_flag=True, help="Only check the pipeline file and its recipes, print the plan, train nothing.")
 def pipeline(pipeline_file, output_dir, limit, backend, max_tokens, data_dir, cache, bootstrap_iters, check):
-    """Train the stages of a pipeline (e.g. SFT -> DPO -> RLVR), evaluate the base model and every
-    stage the same way, and write one report comparing them.
+    """Train a pipeline's stages (SFT -> DPO -> RLVR, any subset), evaluate every model alike, report.
+
+    The base model and every stage's output are evaluated with the same settings, and one
+    report compares them.
 
     \b
     PIPELINE.yaml (see training/tulu3_mini.yaml):

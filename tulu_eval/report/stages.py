@@ -19,8 +19,8 @@ def _task_gain(pairs: dict[str, list[Pair]], new: int, old: int) -> dict[str, di
                 continue
             sign = 1 if p.a == new else -1  # a pair's diff is A - B
             r = p.result
-            lo, hi = sorted((sign * r.ci_low, sign * r.ci_high))
-            out[task] = {"diff": sign * r.diff, "ci_low": lo, "ci_high": hi, "p_value": r.p_value, "n": r.n,
+            lo, hi = sorted((sign * r.ci_low + 0.0, sign * r.ci_high + 0.0))  # + 0.0: no "-0.0" 
+            out[task] = {"diff": sign * r.diff + 0.0, "ci_low": lo, "ci_high": hi, "p_value": r.p_value, "n": r.n,
                          "significant": r.p_value < ALPHA}
     return out
 
