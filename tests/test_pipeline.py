@@ -36,7 +36,7 @@ def tiny_pipeline(folder: Path, **changes) -> Path:
     return path
 
 
-@pytest.mark.slow  # minutes: three trainings and four hf evaluations (timing in the commit that added it)
+@pytest.mark.slow  # 12 min on the shared 2-core machine (load 4-5): three trainings, four hf evaluations
 def test_tiny_pipeline_trains_evaluates_reports_and_resumes(tmp_path, data_dir, bundled_model):
     pipe = tiny_pipeline(tmp_path)
     cache = str(tmp_path / "gen.sqlite")
