@@ -147,3 +147,56 @@ def test_leaderboard_sort_drilldown_offline(page, tmp_path):
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "report_browser.png")
+
+
+def test_contaminated_cells_are_flagged_with_the_clean_score(browser, tmp_path, data_dir):
+    """A model whose training manifest (a real decontamination run over a file holding two GSM8K test
+    questions) overlaps GSM8K instances: its GSM8K cell carries the flag and the clean-subset score."""
+    import subprocess
+    import sys
+
+    from .test_contamination import CONTAMINATED, make_manifest
+
+    run = tmp_path / "chat-dev"
+    shutil.copytree(CHAT, run)
+    manifest = make_manifest(tmp_path / "train", data_dir)
+    proc = subprocess.run([sys.executable, "-m", "tulu_eval.cli", "score", str(run), "--training-manifest",
+                           str(manifest)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((run / "results.json").read_text())
+    clean = res["tasks"]["gsm8k"]["contamination"]["clean"]["exact_match"]
+    out = tmp_path / "report.html"
+    write_report([run, PLAIN], out)
+    url = out.resolve().as_uri()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    attempted: list[str] = []
+    context.route("**/*", lambda route: route.continue_() if route.request.url == url
+                  else (attempted.append(route.request.url), route.abort()))
+    pg = context.new_page()
+    pg.goto(url)
+    flagged = pg.locator('#board tbody tr[data-entry="0"] td[data-key="gsm8k"]')
+    mark = flagged.locator("sup.contam")
+    assert mark.is_visible() and mark.inner_text() == "⚠2"
+    assert "2 of 5 instances overlap the training data" in mark.get_attribute("title")
+    assert str(manifest) in mark.get_attribute("title")
+    shown = flagged.locator(".clean")
+    assert shown.is_visible() and float(shown.get_attribute("data-clean-v")) == clean["value"]
+    assert shown.inner_text().startswith(f"clean {100 * clean['value']:.1f}")
+    # the full score stays the cell's value (sorting uses it); unflagged cells and the other run carry no mark
+    assert float(flagged.get_attribute("data-v")) == res["tasks"]["gsm8k"]["primary"]["value"]
+    assert pg.locator("#board sup.contam").count() == 1
+    assert pg.locator('#board tbody tr[data-entry="1"] .clean').count() == 0
+    assert pg.locator("#contam-legend").is_visible()
+    # the drill-down names the instances and badges them
+    pg.click('a.task-link[data-task="gsm8k"]')
+    pg.wait_for_function("document.getElementById('task-gsm8k').open")
+    badged = pg.locator('#task-gsm8k details.inst[data-contaminated="1"]')
+    assert sorted(badged.evaluate_all("els => els.map(e => e.dataset.id)")) == list(CONTAMINATED)
+    assert badged.evaluate_all("els => els.map(e => e.dataset.entry)") == ["0", "0"]
+    assert pg.locator("#task-gsm8k tr.clean-row").is_visible()
+    assert attempted == []
+    keep = os.environ.get("TULU_EVAL_ARTIFACTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        pg.locator("#leaderboard").screenshot(path=str(Path(keep) / "report_contamination.png"))
+    context.close()

@@ -39,6 +39,8 @@ def _parse_model_args(text: str | None) -> dict:
 # Commands implemented in their own modules, imported only when used ("name": "module:function").
 LAZY_COMMANDS = {
     "report": "tulu_eval.report.cli:report",
+    "compare-runs": "tulu_eval.report.cli:compare_runs",
+    "pipeline": "tulu_eval.pipeline_cli:pipeline",
     "decontaminate": "tulu_eval.decontam_cli:decontaminate",
     "train-sft": "tulu_eval.train.cli:train_sft",
     "train-dpo": "tulu_eval.train.cli:train_dpo",
@@ -94,6 +96,7 @@ RESUME_HINTS = {
     "run": "rerun the same command to resume",
     "score": "rerun the same command",
     "decontaminate": "rerun the same command",
+    "pipeline": "rerun the same command: finished stages and evaluations are kept",
     **{f"train-{k}": "rerun with --resume to continue from the last saved checkpoint" for k in ("sft", "dpo", "rlvr")},
 }
 
@@ -152,13 +155,17 @@ def main():
 @reasoning_options()
 @click.option("--samples", type=click.IntRange(min=2), help="k samples per problem (greedy tasks sample at T=0.6, "
               "top_p 0.95); adds avg_at_k and pass_at_k (see tulu_eval/sampling.py).")
+@click.option("--training-manifest", multiple=True, type=click.Path(), help="decontamination.json of the model's "
+              "training data (or a folder holding one; repeatable, e.g. one per training stage): results.json then "
+              "lists, per task, the instances that overlap it and the score on the clean rest. Default: the model "
+              "folder's own decontamination.json, which the trainers write.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the inference engine's own output (by default it goes to "
               "<run folder>/engine.log and the terminal shows one progress line and the table).")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
-        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples, as_json,
-        verbose=False, model_revision=None):
+        no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples,
+        training_manifest, as_json, verbose=False, model_revision=None):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -180,7 +187,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
                     samples=samples,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)),
-                    model_revision=model_revision, quiet=not verbose)
+                    model_revision=model_revision, training_manifest=tuple(training_manifest), quiet=not verbose)
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))
@@ -198,13 +205,16 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
 @reasoning_options(score=True)
-def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, reasoning_pattern):
+@click.option("--training-manifest", multiple=True, type=click.Path(),
+              help="decontamination.json of the model's training data (or a folder holding one; repeatable): flag the "
+              "instances that overlap it and score the clean rest. Default: what the run folder was scored with.")
+def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, training_manifest):
     """Re-score a run folder's saved predictions (no model is loaded)."""
     from .results import format_table  # noqa: PLC0415
     from .runner import rescore  # noqa: PLC0415
 
     click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox,
-                                    reasoning_config(reasoning, reasoning_pattern))))
+                                    reasoning_config(reasoning, reasoning_pattern), tuple(training_manifest))))
 
 
 @main.command("tasks")

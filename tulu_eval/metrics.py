@@ -118,6 +118,14 @@ def paired_bootstrap_test(a: Sequence[float], b: Sequence[float], weights: Seque
     """
     import numpy as np  # noqa: PLC0415
 
+    observed, stats = _resampled(a, b, weights, iters, np.random.default_rng(seed))
+    return _summarize(observed, stats, len(a), iters, confidence)
+
+
+def _resampled(a, b, weights, iters: int, rng):
+    """The observed weighted mean difference and ``iters`` bootstrap replicates of it."""
+    import numpy as np  # noqa: PLC0415
+
     if len(a) != len(b) or not len(a):
         raise ValueError("paired bootstrap needs two equally long, non-empty score lists")
     n = len(a)
@@ -128,10 +136,29 @@ def paired_bootstrap_test(a: Sequence[float], b: Sequence[float], weights: Seque
     values, counts = np.unique(np.round(x, 12), return_counts=True)
     observed = float(x.mean())
     if len(values) == 1:
-        stats = np.full(iters, values[0])
-    else:
-        rng = np.random.default_rng(seed)
-        stats = rng.multinomial(n, counts / n, size=iters) @ values / n
+        return observed, np.full(iters, values[0])
+    return observed, rng.multinomial(n, counts / n, size=iters) @ values / n
+
+
+def stratified_bootstrap_test(strata: Sequence[tuple[Sequence[float], Sequence[float], Sequence[float] | None]],
+                              iters: int = 2000, seed: int = 0, confidence: float = 0.95) -> PairedComparison:
+    """Paired bootstrap of an unweighted mean over strata (e.g. a suite average over tasks): each
+    stratum ``(a, b, weights)`` is resampled on its own, as :func:`paired_bootstrap_test` does, and
+    each replicate is the mean of the strata's replicates. ``n`` is the number of instances in all."""
+    import numpy as np  # noqa: PLC0415
+
+    if not strata:
+        raise ValueError("stratified bootstrap needs at least one stratum")
+    rng = np.random.default_rng(seed)
+    parts = [_resampled(a, b, w, iters, rng) for a, b, w in strata]
+    observed = sum(p[0] for p in parts) / len(parts)
+    stats = sum(p[1] for p in parts) / len(parts)
+    return _summarize(observed, stats, sum(len(s[0]) for s in strata), iters, confidence)
+
+
+def _summarize(observed: float, stats, n: int, iters: int, confidence: float) -> PairedComparison:
+    import numpy as np  # noqa: PLC0415
+
     low, high = np.quantile(stats, [(1 - confidence) / 2, 1 - (1 - confidence) / 2])
     le, ge = float(np.mean(stats <= 0)), float(np.mean(stats >= 0))
     return PairedComparison(diff=observed, ci_low=float(low), ci_high=float(high), p_value=min(1.0, 2 * min(le, ge)),

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .contamination import note as contamination_note
 from .errors import UserError
 from .metrics import group_breakdown
 from .suites import partial_note
@@ -217,6 +218,8 @@ def format_table(result: dict) -> str:
                      f"{_pct(p['stderr']):>6} {p['n']:>6}")
         if t.get("errors"):
             lines.append(f"{'':<28} {'':<7} {'  errors: ' + error_note(t)}")
+        if contamination_note(t):
+            lines.append(f"{'':<28} {'':<7} {'  ' + contamination_note(t)}")
         for metric, m in t["metrics"].items():
             if metric != t["primary_metric"]:
                 lines.append(f"{'':<28} {'':<7} {'  ' + metric:<26} {_pct(m['value']):>6} {_pct(m['stderr']):>6} {m['n']:>6}")
@@ -226,6 +229,8 @@ def format_table(result: dict) -> str:
     if flagged:
         lines.append(f"! verifier errors exceed {100 * ERROR_SHARE_LIMIT:g}% of verdicts in: {', '.join(flagged)} "
                      "(their scores count errors as 0)")
+    if result.get("training_manifest"):
+        lines.append(f"training manifest: {', '.join(result['training_manifest']['sources'])}")
     lines.append("-" * len(header))
     for suite, s in result.get("suites", {}).items():
         note = "" if s["complete"] else f"  ({partial_note(s)})"

@@ -16,7 +16,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from . import results as results_mod
+from . import contamination, results as results_mod
 from .backends import Backend, GenOutput, make_backend
 from .cache import GenerationCache, request_key
 from .data import file_sha256, resolve_data_dir
@@ -55,6 +55,9 @@ class RunConfig:
     reasoning: Any = None  # a tulu_eval.reasoning.ReasoningConfig (--reasoning): trace budget, answer = text after it
     samples: int | None = None  # --samples k: k samples per problem, avg@k and pass@k (tulu_eval/sampling.py)
     quiet: bool = False  # engine output to <run folder>/engine.log, not the terminal (the CLI's default; -v: off)
+    # --training-manifest: decontamination.json file(s) of the model's training data (tulu_eval/contamination.py);
+    # empty: the model folder's own, when it has one
+    training_manifest: tuple[str, ...] = ()
 
 
 @dataclass
@@ -346,6 +349,8 @@ def run(cfg: RunConfig) -> dict:
     spec = resolve_model(cfg.model, cfg.base_url)
     backend = make_backend(cfg.backend, spec, **cfg.model_args)
     model_fp = fingerprint(spec, cfg.model_revision or cfg.model_args.get("revision"))
+    manifest = contamination.load_manifests(cfg.training_manifest or contamination.find_manifests(
+        spec.path if spec.kind == "local" else None))
     out_dir = Path(cfg.output_dir) if cfg.output_dir else results_mod.default_run_dir(
         spec.name, cfg, {"fingerprint": model_fp or spec.path, "revision": cfg.model_revision, **backend.identity()})
     cache = None
@@ -388,8 +393,9 @@ def run(cfg: RunConfig) -> dict:
     t_gen = time.perf_counter()
     results_mod.mark_incomplete(out_dir)  # the folder is first touched here, once generation is done
     task_results: dict[str, dict] = {}
+    scored_by_task: dict[str, list[dict]] = {}
     for task in plan.tasks:
-        scored = score_rows(task, rows_by_task[task.name], cfg.reasoning, bool(cfg.samples))
+        scored_by_task[task.name] = scored = score_rows(task, rows_by_task[task.name], cfg.reasoning, bool(cfg.samples))
         results_mod.write_predictions(out_dir, task.name, scored)
         task_results[task.name] = results_mod.task_summary(task, scored, plan.data_files[task.name])
     t_score = time.perf_counter()
@@ -401,6 +407,7 @@ def run(cfg: RunConfig) -> dict:
     )
     if judge_info:
         result["judge"] = judge_info
+    contamination.annotate(result, {t.name: t for t in plan.tasks}, scored_by_task, manifest)
     if cfg.reasoning is not None:
         result["reasoning"] = cfg.reasoning.as_dict()
     if cfg.samples:
@@ -429,10 +436,14 @@ def _record_sandbox(result: dict, code_tasks: list[str]) -> None:
 
 
 def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execution: bool = False,
-            code_sandbox: str | None = None, reasoning=None) -> dict:
+            code_sandbox: str | None = None, reasoning=None, training_manifest: tuple[str, ...] = ()) -> dict:
     """Recompute every metric of a run folder from its saved predictions; ``reasoning``: a
-    ReasoningConfig, False to score raw outputs, None to keep what the run folder recorded."""
+    ReasoningConfig, False to score raw outputs, None to keep what the run folder recorded;
+    ``training_manifest``: decontamination.json file(s) to flag contaminated instances with (default:
+    the ones the run folder was scored with)."""
     result = results_mod.read_results(run_dir)
+    manifest = (contamination.load_manifests(training_manifest) if training_manifest
+                else contamination.from_results(result))
     if reasoning is None and result.get("reasoning"):
         from .reasoning import ReasoningConfig  # noqa: PLC0415
 
@@ -448,19 +459,20 @@ def rescore(run_dir: Path, include_path: tuple[str, ...] = (), allow_code_execut
     results_mod.mark_incomplete(run_dir)
     # everything is scored before anything is written (a verifier failing on task 3 leaves the folder as it
     # was); then each predictions file is replaced atomically, and results.json, which names the scores, last
-    scored_by_task = {}
+    scored_by_task, task_objs = {}, {}
     for name, summary in result["tasks"].items():
-        task = registry.get(name)
+        task_objs[name] = task = registry.get(name)
         if result.get("samples"):
             from .sampling import apply as with_samples  # noqa: PLC0415
 
-            task = with_samples(task, int(result["samples"]))
+            task_objs[name] = task = with_samples(task, int(result["samples"]))
         rows = results_mod.read_predictions(run_dir, name)
         scored_by_task[name] = scored = score_rows(task, rows, reasoning, bool(result.get("samples")))
         result["tasks"][name] = results_mod.task_summary(task, scored, summary.get("data_files", {}))
     for name, scored in scored_by_task.items():
         results_mod.write_predictions(run_dir, name, scored)
     result["suites"] = results_mod.suite_averages(registry, result["tasks"], result.get("skipped"))
+    contamination.annotate(result, task_objs, scored_by_task, manifest)
     _record_sandbox(result, code_tasks)
     result["rescored_at"] = results_mod.now()
     results_mod.write_results(run_dir, result)

@@ -76,3 +76,25 @@ def win_matrix(n: int, pairs: dict[str, list[Pair]]) -> list[list[dict]]:
                 elif p.winner == -sign:
                     cells[x][y]["losses"] += 1
     return cells
+
+
+def suite_gain(new: Entry, old: Entry, suite: str, iters: int = 2000, seed: int = 0) -> dict | None:
+    """``new`` − ``old`` on a suite average, with a stratified paired bootstrap: each task of the average
+    (the tasks both entries averaged) is resampled over its shared instances, and each replicate is the
+    mean of the tasks' replicates. None when the two share no task of the suite."""
+    from ..metrics import stratified_bootstrap_test  # noqa: PLC0415
+
+    names = [t for t in (new.suites.get(suite) or {}).get("tasks", []) if t in (old.suites.get(suite) or {}).get("tasks", [])]
+    strata = []
+    for t in names:
+        vn, vo = new.views.get(t), old.views.get(t)
+        if vn is None or vo is None or vn.missing or vo.missing:
+            continue
+        ids = [i for i in vn.scores if i in vo.scores]
+        if ids:
+            strata.append(([vn.scores[i] for i in ids], [vo.scores[i] for i in ids], _weights(ids, vn)))
+    if not strata:
+        return None
+    result = stratified_bootstrap_test(strata, iters=iters, seed=seed)
+    return {"diff": result.diff, "ci_low": result.ci_low, "ci_high": result.ci_high, "p_value": result.p_value,
+            "tasks": len(strata), "n": result.n, "significant": result.p_value < ALPHA}

@@ -185,6 +185,7 @@ def read_view(run: Run, task: str, summary: dict, max_instances: int) -> TaskVie
         view.missing = f"{path} is missing"
         return view
     rows = []
+    flagged = set((summary.get("contamination") or {}).get("instances") or [])
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
@@ -213,11 +214,11 @@ def read_view(run: Run, task: str, summary: dict, max_instances: int) -> TaskVie
     view.prefix = _prefix(prompts)
     order = sorted(range(len(rows)), key=lambda i: (rows[i].get("verdict") is not None, rows[i].get("verdict") or 0, i))
     for i in order[:max_instances]:
-        view.shown.append(_display_row(rows[i], len(view.prefix)))
+        view.shown.append(_display_row(rows[i], len(view.prefix), str(rows[i].get("id")) in flagged))
     return view
 
 
-def _display_row(row: dict, skip: int) -> SimpleNamespace:
+def _display_row(row: dict, skip: int, contaminated: bool = False) -> SimpleNamespace:
     prompt, prompt_cut = _cut((row.get("prompt") or "")[skip:])
     output, output_cut = _cut(row.get("output"))
     gold, _ = _cut(row.get("gold"), 1000)
@@ -230,7 +231,7 @@ def _display_row(row: dict, skip: int) -> SimpleNamespace:
         output_cut=output_cut, gold=gold, extracted=extracted, verdict=verdict, verdict_class=_verdict_class(verdict),
         metrics=row.get("metrics") or {}, details=details if details not in ("{}", "") else "",
         finish_reason=row.get("finish_reason") or ("scored choices" if "continuations" in row else ""),
-        num_tokens=row.get("num_tokens"), choices=_choices(row),
+        num_tokens=row.get("num_tokens"), choices=_choices(row), contaminated=contaminated,
         # rounded down, so that a partial 0.999 never reads as 1.00
         verdict_label=f"{math.floor(verdict * 100) / 100:.2f}" if isinstance(verdict, (int, float)) else "")
 

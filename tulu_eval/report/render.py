@@ -18,11 +18,13 @@ import jinja2
 from markupsafe import Markup
 
 from .. import __version__
+from ..contamination import note as contamination_note
 from ..results import ERROR_SHARE_LIMIT, error_note
 from ..task import SKILLS
 from . import charts
 from .compare import ALPHA, pairwise, win_matrix
 from .load import MAX_FIELD_CHARS, MAX_PREFIX_CHARS, Entry, load_entries
+from .stages import stage_rows
 
 DEFAULT_MAX_INSTANCES = 50
 SUITES = ("dev", "unseen")
@@ -83,6 +85,17 @@ def _mark_best(rows: list[dict], key: str, lower_is_better: bool = False) -> Non
         r[key]["best"] = _ok(r[key]["v"]) and r[key]["v"] == best
 
 
+def contam_cell(task_result: dict) -> dict | None:
+    """A flagged cell: how many instances overlap the training data and the clean-subset score."""
+    c = task_result.get("contamination")
+    if not c or not c.get("n"):
+        return None
+    clean = (c.get("clean") or {}).get(task_result.get("primary_metric")) or {}
+    return {"k": c["n"], "of": c.get("of"), "v": clean.get("value", float("nan")),
+            "se": clean.get("stderr", float("nan")), "n": clean.get("n", 0), "note": contamination_note(task_result),
+            "source": ", ".join(c.get("source") or [])}
+
+
 def leaderboard(entries: list[Entry], columns: list[dict]) -> tuple[list[dict], list[str]]:
     rows = []
     for k, e in enumerate(entries):
@@ -91,7 +104,7 @@ def leaderboard(entries: list[Entry], columns: list[dict]) -> tuple[list[dict], 
             t = e.tasks.get(c["name"], {})
             p = t.get("primary")
             row[c["name"]] = ({"v": p["value"], "se": p.get("stderr"), "n": p.get("n"), "errors": t.get("errors", 0),
-                               "error_note": error_note(t)} if p
+                               "error_note": error_note(t), "contam": contam_cell(t)} if p
                               else {"v": float("nan"), "se": float("nan"), "n": 0})
         for suite in SUITES:
             row[suite] = _suite_cell(e, suite)
@@ -149,6 +162,7 @@ def task_details(entries: list[Entry], columns: list[dict], pairs: dict) -> list
             "views": {k: entries[k].views[name] for k in have},
             "pairs": pairs.get(name, []),
             "failures": sum(entries[k].views[name].verdicts["fail"] for k in have),
+            "contaminated": [k for k in have if (entries[k].tasks[name].get("contamination") or {}).get("n")],
         })
     return out
 
@@ -163,7 +177,8 @@ def run_metadata(entries: list[Entry]) -> dict:
     }
 
 
-def build_context(entries: list[Entry], *, title: str, max_instances: int, iters: int) -> dict:
+def build_context(entries: list[Entry], *, title: str, max_instances: int, iters: int,
+                  pipeline: list[dict] | None = None) -> dict:
     columns = _task_columns(entries)
     rows, extra = leaderboard(entries, columns)
     names = [c["name"] for c in columns]
@@ -183,16 +198,27 @@ def build_context(entries: list[Entry], *, title: str, max_instances: int, iters
         "bar_chart": Markup(bar), "scatter": Markup(charts.scatter(points)) if points else None,
         "pairs": pairs, "win_matrix": win_matrix(len(entries), pairs), "alpha": ALPHA, "iters": iters,
         "tasks": task_details(entries, columns, pairs), "meta": run_metadata(entries), "limits": limits,
+        "manifests": [(e.label, sorted({s for r in e.runs for s in (r.results.get("training_manifest") or {}).get("sources", [])}))
+                      for e in entries if any(r.results.get("training_manifest") for r in e.runs)],
         "error_limit": ERROR_SHARE_LIMIT, "max_instances": max_instances, "max_field_chars": MAX_FIELD_CHARS, "max_prefix_chars": MAX_PREFIX_CHARS,
+        "stages": stage_rows(entries, pairs, pipeline, iters) if pipeline else None,
         "css": Markup(_template_text("report.css")), "js": Markup(_template_text("report.js")),
     }
 
 
 def render_report(run_dirs: list[str | os.PathLike], *, title: str | None = None,
-                  max_instances: int = DEFAULT_MAX_INSTANCES, iters: int = 2000) -> str:
+                  max_instances: int = DEFAULT_MAX_INSTANCES, iters: int = 2000, labels: list[str] | None = None,
+                  pipeline: list[dict] | None = None) -> str:
+    """``labels``: one per run folder, replacing the model names as row labels; ``pipeline``: one dict
+    per run folder (stage name, trainer, recipe, ...), which adds the stages section (gains per stage)."""
     entries = load_entries(run_dirs, max_instances=max_instances)
+    if labels or pipeline:
+        if len(entries) != len(run_dirs):
+            raise ValueError("labels/pipeline need one leaderboard row per run folder")
+        for e, label in zip(entries, labels or [m["name"] for m in pipeline]):
+            e.label = label
     title = title or "tulu-eval report: " + ", ".join(e.label for e in entries)
-    ctx = build_context(entries, title=title, max_instances=max_instances, iters=iters)
+    ctx = build_context(entries, title=title, max_instances=max_instances, iters=iters, pipeline=pipeline)
     return _env().get_template("report.html.j2").render(**ctx)
 
 
