@@ -12,7 +12,7 @@ import yaml
 
 from .conftest import REPO, run_cli
 
-RLVR = "training/rlvr_ifeval.yaml" if (REPO / "training" / "rlvr_ifeval.yaml").is_file() else "training/rlvr_gsm8k.yaml"
+RLVR = "training/rlvr_ifeval.yaml"
 TINY = {"trl.max_steps": 1, "trl.per_device_train_batch_size": 2, "trl.save_steps": 1, "data.limit": 8}
 
 
