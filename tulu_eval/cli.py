@@ -46,6 +46,7 @@ LAZY_COMMANDS = {
     "train-dpo": "tulu_eval.train.cli:train_dpo",
     "train-rlvr": "tulu_eval.train.cli:train_rlvr",
     "build-rlvr-data": "tulu_eval.train.cli:build_rlvr_data",
+    "probe-rlvr": "tulu_eval.train.cli:probe_rlvr",
 }
 
 
@@ -97,6 +98,7 @@ RESUME_HINTS = {
     "score": "rerun the same command",
     "decontaminate": "rerun the same command",
     "pipeline": "rerun the same command: finished stages and evaluations are kept",
+    "probe-rlvr": "rerun the same command",
     **{f"train-{k}": "rerun with --resume to continue from the last saved checkpoint" for k in ("sft", "dpo", "rlvr")},
 }
 

@@ -1,0 +1,37 @@
+"""``tulu-eval probe-rlvr``: the reward signal of an RLVR recipe measured before training."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_cli
+from tulu_eval.train.probe import format_summary, summarize
+from tulu_eval.verifiers import get_verifier
+
+
+def test_summary_counts_groups_with_a_gradient():
+    samples = [{"prompt": 0, "verifier": "ifeval", "reward": r, "cut": False, "instructions": None} for r in (0, 10)]
+    samples += [{"prompt": 1, "verifier": "ifeval", "reward": 0.0, "cut": c, "instructions": None} for c in (False, True)]
+    samples += [{"prompt": 2, "verifier": "gsm8k", "reward": 10.0, "cut": False} for _ in range(2)]
+    res = summarize(samples, group=2, scale=10.0)
+    assert res["groups_with_gradient"] == 1 / 3  # only prompt 0's group has reward variance
+    assert res["rewarded_share"] == 3 / 6 and res["cut_share"] == 1 / 6
+    assert res["per_verifier"]["gsm8k"]["mean_reward"] == 10.0
+    assert "groups with reward variance (a gradient) 33.3%" in format_summary(res)
+
+
+def test_probe_on_the_bundled_model(tmp_path, data_dir, bundled_model):
+    """A real probe (transformers, 2 prompts x 2 samples, 24 tokens): each sample's reward is 10 x the eval
+    verifier's verdict on its text, or the non-stop penalty (0) when the sample was cut."""
+    out = tmp_path / "probe.json"
+    res = run_cli("probe-rlvr", "--recipe", "training/rlvr_ifeval.yaml", "--prompts", "2", "--backend", "hf",
+                  "--set", "trl.num_generations=2", "--set", "trl.max_completion_length=24", "-o", str(out))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "2 prompts x 2 samples" in res.stdout and "instruction type" in res.stdout
+    data = json.loads(out.read_text())
+    assert len(data["samples"]) == 4 and data["settings"]["max_tokens"] == 24
+    for s in data["samples"]:
+        if s["cut"]:
+            assert s["reward"] == 0.0
+        else:
+            assert s["reward"] == 10 * get_verifier("ifeval").verify(s["completion"], json.loads(s["ground_truth"])).score
