@@ -1,8 +1,8 @@
 """Cache identity = everything that can change an output: one test per field that changing it misses.
 
 Each check goes through the runner's own ``generate_all`` with a real sqlite cache and real backend
-objects on the bundled model (tokenizer, chat template, options); only the engine's ``generate`` is
-replaced by a recorder, since what is tested is whether the cache is consulted or bypassed.
+objects on the bundled model (tokenizer, chat template, options); only the engine's ``generate_stream``
+(what the runner's one schedule calls) is replaced by a recorder, since what is tested is whether the cache is consulted or bypassed.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def generated(backend, model_fp, cache, settings: GenSettings = SETTINGS) -> boo
         return [GenOutput(["4"] * r.settings.n, [1] * r.settings.n, ["stop"] * r.settings.n) for r in requests]
 
     backend.generate = record
+    backend.generate_stream = lambda requests, prompts: iter(enumerate(record(requests, prompts)))
     generate_all(backend, [_instance(settings)], model_fp, cache, progress=False)
     return bool(calls)
 

@@ -54,6 +54,8 @@ class RunConfig:
     code_sandbox: str | None = None  # "bwrap" (default) or "unsafe-no-isolation"; None: $TULU_EVAL_SANDBOX or bwrap
     reasoning: Any = None  # a tulu_eval.reasoning.ReasoningConfig (--reasoning): trace budget, answer = text after it
     samples: int | None = None  # --samples k: k samples per problem, avg@k and pass@k (tulu_eval/sampling.py)
+    data_parallel: int | None = None  # --data-parallel N: N vLLM replicas on Ray (tulu_eval/backends/ray_dp.py)
+    ray_address: str | None = None  # --ray-address: an existing Ray cluster (default: a local Ray for the run)
     quiet: bool = False  # engine output to <run folder>/engine.log, not the terminal (the CLI's default; -v: off)
     # --training-manifest: decontamination.json file(s) of the model's training data (tulu_eval/contamination.py);
     # empty: the model folder's own, when it has one
@@ -187,7 +189,8 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
                         _store(cache, done, fresh)
                         fresh, last = {}, now
             finally:
-                stream.close()  # a stop: the engine aborts what is still running
+                if hasattr(stream, "close"):
+                    stream.close()  # a stop: the engine aborts what is still running
                 _store(cache, done, fresh)
         record_typical_lengths(made)
         size = chunk_size or backend.chunk_size
@@ -347,7 +350,8 @@ def run(cfg: RunConfig) -> dict:
     t_start = time.perf_counter()
     plan = make_plan(cfg)
     spec = resolve_model(cfg.model, cfg.base_url)
-    backend = make_backend(cfg.backend, spec, **cfg.model_args)
+    backend = make_backend(cfg.backend, spec, data_parallel=cfg.data_parallel, ray_address=cfg.ray_address,
+                           **cfg.model_args)
     model_fp = fingerprint(spec, cfg.model_revision or cfg.model_args.get("revision"))
     manifest = contamination.load_manifests(cfg.training_manifest or contamination.find_manifests(
         spec.path if spec.kind == "local" else None))
