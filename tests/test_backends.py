@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import contextmanager
 import os
 import socket
 import subprocess
@@ -134,3 +136,42 @@ def test_openai_backend_against_real_vllm_server(vllm_server, tmp_path, data_dir
                    "--model-args", "api=completions", "-o", str(tmp_path / "comp"))
     assert comp.returncode == 0, comp.stderr[-3000:]
     assert len(_outputs(tmp_path / "comp")) == 16
+    # several servers (issue 16): the real one and one that lists the model but fails every request with
+    # 503; the failing server's requests go back to the queue and the real server answers them all
+    with _failing_server() as bad:
+        two = run_cli("run", *AGREE_ARGS, "--model", "openai:smol", "--base-url", f"{vllm_server},{bad}",
+                      "--model-args", "max_retries=1", "-o", str(tmp_path / "two"))
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert _outputs(tmp_path / "two") == _outputs(tmp_path / "chat")
+
+
+@contextmanager
+def _failing_server():
+    """An HTTP server that lists the model ``smol`` and answers every completion with 503."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = json.dumps({"data": [{"id": "smol"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()

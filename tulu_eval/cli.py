@@ -164,10 +164,14 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the table.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the inference engine's own output (by default it goes to "
               "<run folder>/engine.log and the terminal shows one progress line and the table).")
+@click.option("--data-parallel", type=click.IntRange(min=1), help="N vLLM engine replicas as Ray actors (GPUs by "
+              "Ray's accounting; on CPU the cores split between them); needs pip install 'tulu-eval[ray]'.")
+@click.option("--ray-address", help="An existing Ray cluster for --data-parallel (e.g. auto, after `ray start "
+              "--head`); default: a local Ray started for the run.")
 def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_template, max_tokens, output_dir, data_dir,
         include_path, cache, no_cache, judge_model, judge_base_url, judge_backend, judge_model_args, chunk_size,
         no_report, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, reasoning_max_tokens, samples,
-        training_manifest, as_json, verbose=False, model_revision=None):
+        training_manifest, as_json, verbose=False, data_parallel=None, ray_address=None, model_revision=None):
     """Generate, verify and score; write a run folder and print a table.
 
     The run folder holds results.json (metrics with standard errors, config, model
@@ -189,7 +193,8 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
                     samples=samples,
                     judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)),
-                    model_revision=model_revision, training_manifest=tuple(training_manifest), quiet=not verbose)
+                    model_revision=model_revision, training_manifest=tuple(training_manifest), quiet=not verbose,
+                    data_parallel=data_parallel, ray_address=ray_address)
     result = run_eval(cfg)
     if as_json:
         click.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, indent=2))

@@ -161,7 +161,8 @@ def served_model_card(base_url: str, name: str) -> dict:
 
     headers = {"Authorization": f"Bearer {os.environ['OPENAI_API_KEY']}"} if os.environ.get("OPENAI_API_KEY") else {}
     try:
-        resp = requests.get(f"{base_url.rstrip('/')}/models", timeout=10, headers=headers)
+        first = base_url.split(",")[0].strip()  # several servers of one model: the first one's card
+        resp = requests.get(f"{first.rstrip('/')}/models", timeout=10, headers=headers)
         entries = resp.json().get("data", []) if resp.status_code == 200 else []
     except (requests.RequestException, ValueError, AttributeError):
         entries = []

@@ -19,8 +19,16 @@ def default_backend(spec: ModelSpec) -> str:
     return "vllm" if vllm_available() else "hf"
 
 
-def make_backend(name: str | None, spec: ModelSpec, **kwargs: Any) -> Backend:
+def make_backend(name: str | None, spec: ModelSpec, data_parallel: int | None = None, ray_address: str | None = None,
+                 **kwargs: Any) -> Backend:
     name = name or default_backend(spec)
+    if data_parallel is not None or ray_address:
+        if name != "vllm" or spec.is_openai:
+            raise UserError("--data-parallel and --ray-address run vLLM engine replicas: use --backend vllm "
+                            "(for several OpenAI-compatible servers, give --base-url several URLs)")
+        from .ray_dp import DataParallelBackend  # noqa: PLC0415
+
+        return DataParallelBackend(spec.path, data_parallel or 1, ray_address, **kwargs)
     if spec.is_openai and name != "openai":
         raise UserError(f"--model {spec.name} is served over HTTP: use --backend openai (or leave it out)")
     if name == "openai":

@@ -50,7 +50,7 @@ def apply_stop(text: str, stop: Sequence[str]) -> str:
 
 # backend options that only change how requests travel, never what is computed: left out of the cache key.
 # Every other option (dtype, seed, batch size, kv-cache dtype, revision, quantization, ...) is in it.
-_TRANSPORT_KEYS = ("base_url", "concurrency", "timeout", "max_retries")
+_TRANSPORT_KEYS = ("base_url", "concurrency", "timeout", "max_retries", "data_parallel", "ray_address")
 
 
 class Backend:
