@@ -104,3 +104,10 @@ def test_check_prints_the_plan(tmp_path, data_dir):
     out = str(tmp_path / "out")
     assert f"dpo: train-dpo training/dpo_hh_rlhf.yaml" in proc.stdout and f"from {out}/sft" in proc.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_shipped_pipeline_checks(data_dir):
+    """training/tulu3_mini.yaml: the file, every recipe it names and its eval tasks pass --check."""
+    res = run_cli("pipeline", "training/tulu3_mini.yaml", "--check")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "rlvr: train-rlvr training/rlvr_ifeval.yaml" in res.stdout + res.stderr
