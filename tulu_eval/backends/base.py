@@ -48,6 +48,14 @@ def apply_stop(text: str, stop: Sequence[str]) -> str:
     return text[:cut]
 
 
+def collect(stream: Iterator[tuple[int, GenOutput]], n: int) -> list[GenOutput]:
+    """The outputs of a ``generate_stream`` in request order (for backends whose ``generate`` streams)."""
+    out: list[GenOutput | None] = [None] * n
+    for pos, o in stream:
+        out[pos] = o
+    return out  # type: ignore[return-value]
+
+
 # backend options that only change how requests travel, never what is computed: left out of the cache key.
 # Every other option (dtype, seed, batch size, kv-cache dtype, revision, quantization, ...) is in it.
 _TRANSPORT_KEYS = ("base_url", "concurrency", "timeout", "max_retries", "data_parallel", "ray_address")

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..task import Request
-from .base import Backend, GenOutput, LLResult, apply_stop
+from .base import Backend, GenOutput, LLResult, collect, apply_stop
 
 
 class ServerDown(UserError):
@@ -69,10 +69,7 @@ class OpenAIBackend(Backend):
         return request.text
 
     def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
-        out: list[GenOutput | None] = [None] * len(requests)
-        for i, o in self.generate_stream(requests, prompts):
-            out[i] = o
-        return out  # type: ignore[return-value]
+        return collect(self.generate_stream(requests, prompts), len(requests))
 
     def generate_stream(self, requests: list[Request], prompts: list[str]):
         """All requests queued at once, ``concurrency`` in flight per server; each yielded when its answer

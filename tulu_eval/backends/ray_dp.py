@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..task import Request
-from .base import Backend, GenOutput, LLResult
+from .base import Backend, GenOutput, LLResult, collect
 
 INSTALL_HINT = "pip install 'tulu-eval[ray]' (ray==2.60.0)"
 
@@ -216,10 +216,7 @@ class DataParallelBackend(Backend):
         return self.actors
 
     def generate(self, requests: list[Request], prompts: list[str]) -> list[GenOutput]:
-        out: list[GenOutput | None] = [None] * len(requests)
-        for pos, o in self.generate_stream(requests, prompts):
-            out[pos] = o
-        return out  # type: ignore[return-value]
+        return collect(self.generate_stream(requests, prompts), len(requests))
 
     def generate_stream(self, requests: list[Request], prompts: list[str]):
         import ray  # noqa: PLC0415
