@@ -27,22 +27,29 @@ REPO = Path(__file__).resolve().parents[1]
 
 PLAIN = r'''
 import json, sys, time
-t0 = time.perf_counter()
-from vllm import LLM, SamplingParams
-job = json.load(open(sys.argv[1]))
-llm = LLM(model=job["model"], tokenizer=job["model"], **job["engine"])
-tok = llm.get_tokenizer()
-inputs, params = [], []
-for r in job["requests"]:
-    ids = tok(r["prompt"], add_special_tokens=not job["chat_template"])["input_ids"]
-    inputs.append({"prompt_token_ids": ids})
-    params.append(SamplingParams(n=r["n"], temperature=r["temperature"],
-                                 top_p=r["top_p"] if r["temperature"] > 0 else 1.0,
-                                 max_tokens=min(r["max_tokens"], job["max_model_len"] - len(ids)),
-                                 stop=r["stop"] or None, skip_special_tokens=True))
-outs = llm.generate(inputs, params, use_tqdm=False)
-json.dump([o.outputs[0].text for o in outs], open(sys.argv[2], "w"))
-print(json.dumps({"generate_s": time.perf_counter() - t0}))
+
+
+def main():
+    t0 = time.perf_counter()
+    from vllm import LLM, SamplingParams
+    job = json.load(open(sys.argv[1]))
+    llm = LLM(model=job["model"], tokenizer=job["model"], **job["engine"])
+    tok = llm.get_tokenizer()
+    inputs, params = [], []
+    for r in job["requests"]:
+        ids = tok(r["prompt"], add_special_tokens=not job["chat_template"])["input_ids"]
+        inputs.append({"prompt_token_ids": ids})
+        params.append(SamplingParams(n=r["n"], temperature=r["temperature"],
+                                     top_p=r["top_p"] if r["temperature"] > 0 else 1.0,
+                                     max_tokens=min(r["max_tokens"], job["max_model_len"] - len(ids)),
+                                     stop=r["stop"] or None, skip_special_tokens=True))
+    outs = llm.generate(inputs, params, use_tqdm=False)
+    json.dump([o.outputs[0].text for o in outs], open(sys.argv[2], "w"))
+    print(json.dumps({"generate_s": time.perf_counter() - t0}))
+
+
+if __name__ == "__main__":  # vLLM starts its engine process with spawn
+    main()
 '''
 
 
@@ -96,7 +103,7 @@ def main() -> None:
     (tmp / "plain.py").write_text(PLAIN)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(tmp / "plain.py"), str(tmp / "job.json"), str(tmp / "out.json")], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+                   stdout=subprocess.DEVNULL, stderr=(tmp / "plain.log").open("w"), env={**os.environ})
     plain_wall = time.perf_counter() - t0
     plain = [apply_stop(t, r["stop"]) for t, r in zip(json.loads((tmp / "out.json").read_text()), requests)]
     same = sum(a == b for a, b in zip(ours, plain))
