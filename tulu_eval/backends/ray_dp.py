@@ -239,30 +239,39 @@ class DataParallelBackend(Backend):
         for a in actors:
             feed(a)
             polls[a] = a.poll.remote()
-        while left:
-            ready, _ = ray.wait(list(polls.values()), num_returns=1)
-            actor = next(a for a, ref in polls.items() if ref == ready[0])
-            try:
-                finished = ray.get(ready[0])
-            except Exception as exc:  # the replica (or its engine) died: its unfinished requests go back
-                lost = sorted(owned.pop(actor))
-                polls.pop(actor)
-                self.dead.append(f"{type(exc).__name__}")
-                todo.extendleft(reversed(lost))
-                if not polls:
-                    raise UserError(f"--data-parallel: all {self.replicas} replicas died "
-                                    f"({len(requests) - left} of {len(requests)} requests done and cached; "
-                                    "rerun the same command to resume)") from None
-                for a in polls:
-                    feed(a)
-                continue
-            for pos, out in finished:
-                if pos in owned[actor]:
-                    owned[actor].discard(pos)
-                    left -= 1
-                    yield pos, out
-            feed(actor)
-            polls[actor] = actor.poll.remote()
+        try:
+            while left:
+                ready, _ = ray.wait(list(polls.values()), num_returns=1)
+                actor = next(a for a, ref in polls.items() if ref == ready[0])
+                try:
+                    finished = ray.get(ready[0])
+                except Exception as exc:  # the replica (or its engine) died: its unfinished requests go back
+                    lost = sorted(owned.pop(actor))
+                    polls.pop(actor)
+                    self.dead.append(f"{type(exc).__name__}")
+                    todo.extendleft(reversed(lost))
+                    if not polls:
+                        raise UserError(f"--data-parallel: all {self.replicas} replicas died "
+                                        f"({len(requests) - left} of {len(requests)} requests done and cached; "
+                                        "rerun the same command to resume)") from None
+                    for a in polls:
+                        feed(a)
+                    continue
+                for pos, out in finished:
+                    if pos in owned[actor]:
+                        owned[actor].discard(pos)
+                        left -= 1
+                        yield pos, out
+                feed(actor)
+                polls[actor] = actor.poll.remote()
+        finally:
+            # the last poll of each replica is still in flight: wait for it (at most ~1 s; nothing is left to
+            # return) so that it cannot take outputs of this backend's next workload (--chunk-size, reasoning)
+            for ref in polls.values():
+                try:
+                    ray.get(ref, timeout=30)
+                except Exception:
+                    pass
         self.actors = list(polls)  # the survivors
 
     def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
