@@ -275,14 +275,32 @@ class DataParallelBackend(Backend):
         self.actors = list(polls)  # the survivors
 
     def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
+        """Pairs split evenly over the replicas; a replica that dies has its share redone by the survivors."""
         import ray  # noqa: PLC0415
 
-        actors = self._start()
-        n = len(actors)
-        size = -(-len(pairs) // n) if pairs else 0
-        parts = [pairs[i * size:(i + 1) * size] for i in range(n)]
-        refs = [a.loglikelihood.remote(p) for a, p in zip(actors, parts) if p]
-        return [r for part in ray.get(refs) for r in part]
+        actors = list(self._start())
+        results: list[LLResult | None] = [None] * len(pairs)
+        todo = list(range(len(pairs)))
+        while todo:
+            if not actors:
+                raise UserError(f"--data-parallel: all {self.replicas} replicas died while scoring choices "
+                                "(generations done so far are cached; rerun the same command to resume)")
+            size = -(-len(todo) // len(actors))
+            shares = [(a, todo[i * size:(i + 1) * size]) for i, a in enumerate(actors)]
+            refs = [(a, idx, a.loglikelihood.remote([pairs[j] for j in idx])) for a, idx in shares if idx]
+            todo = []
+            for actor, idx, ref in refs:
+                try:
+                    part = ray.get(ref)
+                except Exception as exc:  # the replica died: its share goes to the others
+                    self.dead.append(f"{type(exc).__name__}")
+                    actors.remove(actor)
+                    todo.extend(idx)
+                    continue
+                for j, r in zip(idx, part):
+                    results[j] = r
+        self.actors = actors
+        return results  # type: ignore[return-value]
 
     def close(self) -> None:
         if not self.actors and not self.started_ray:
