@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import run_cli
-from tulu_eval.train.probe import format_summary, summarize
+from tulu_eval.errors import UserError
+from tulu_eval.train.data import load, row_key
+from tulu_eval.train.probe import format_summary, learnable_keys, summarize
+from tulu_eval.train.recipe import load_recipe
 from tulu_eval.verifiers import get_verifier
 
 
@@ -25,7 +30,8 @@ def test_probe_on_the_bundled_model(tmp_path, data_dir, bundled_model):
     verifier's verdict on its text, or the non-stop penalty (0) when the sample was cut."""
     out = tmp_path / "probe.json"
     res = run_cli("probe-rlvr", "--recipe", "training/rlvr_ifeval.yaml", "--prompts", "2", "--backend", "hf",
-                  "--set", "trl.num_generations=2", "--set", "trl.max_completion_length=24", "-o", str(out))
+                  "--set", "trl.num_generations=2", "--set", "trl.max_completion_length=24", "-o", str(out),
+                  "--keep-learnable", str(tmp_path / "keep.json"))
     assert res.returncode == 0, res.stderr[-3000:]
     assert "2 prompts x 2 samples" in res.stdout and "instruction type" in res.stdout
     data = json.loads(out.read_text())
@@ -35,3 +41,26 @@ def test_probe_on_the_bundled_model(tmp_path, data_dir, bundled_model):
             assert s["reward"] == 0.0
         else:
             assert s["reward"] == 10 * get_verifier("ifeval").verify(s["completion"], json.loads(s["ground_truth"])).score
+    keep = json.loads((tmp_path / "keep.json").read_text())
+    assert keep["probed"] == 2 and keep["keys"] == learnable_keys(data["samples"])
+    assert f"{len(keep['keys'])} of 2 prompts with reward variance" in res.stdout
+
+
+def test_learnable_keys_are_the_groups_with_reward_variance():
+    samples = [{"key": "a", "reward": r} for r in (0.0, 10.0)] + [{"key": "b", "reward": 0.0} for _ in range(2)]
+    samples += [{"key": "c", "reward": 10.0} for _ in range(2)]
+    assert learnable_keys(samples) == ["a"]  # all wrong (b) or all right (c): no gradient
+
+
+def test_data_keep_trains_on_the_listed_rows_only(tmp_path, data_dir):
+    recipe = load_recipe("training/rlvr_ifeval.yaml", "rlvr", {"data.limit": 5})
+    rows, _ = load(recipe.data, "rlvr")
+    (tmp_path / "keep.json").write_text(json.dumps({"keys": [row_key(rows[1]), row_key(rows[3])]}))
+    kept, summary = load(load_recipe("training/rlvr_ifeval.yaml", "rlvr", {"data.keep": str(tmp_path / "keep.json")}).data,
+                         "rlvr")
+    assert kept == [rows[1], rows[3]] and summary["examples"] == 2 and summary["not_kept"] == 2015
+    (tmp_path / "none.json").write_text(json.dumps({"keys": ["0000"]}))
+    with pytest.raises(UserError, match="not in data.keep"):
+        load(load_recipe("training/rlvr_ifeval.yaml", "rlvr", {"data.keep": str(tmp_path / "none.json")}).data, "rlvr")
+    with pytest.raises(UserError, match="data.keep .*missing.json: no such file"):
+        load(load_recipe("training/rlvr_ifeval.yaml", "rlvr", {"data.keep": str(tmp_path / "missing.json")}).data, "rlvr")

@@ -137,9 +137,12 @@ def build_rlvr_data(output, gsm8k, math_rows, ifeval, seed, data_dir):
 @click.option("--model-args", default=None, help="Backend options as k=v,k=v.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the numbers and every sample as JSON.")
+@click.option("--keep-learnable", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the keys of the probed prompts whose group had reward variance, for the recipe's "
+                   "data.keep (the recipe's own data.keep is ignored while probing for it).")
 @click.option("--data-dir", default=None, help=DATA_HELP)
 @click.option("-v", "--verbose", is_flag=True, help="Show the engine's own output (default: a log file, named on failure).")
-def probe_rlvr(recipe_path, prompts, sets, model, backend, model_args, output, data_dir, verbose):
+def probe_rlvr(recipe_path, prompts, sets, model, backend, model_args, output, keep_learnable, data_dir, verbose):
     """Before training: sample an RLVR recipe's rollouts and measure its reward signal.
 
     Uses the recipe's model, prompts, temperature, top_p, max_completion_length and num_generations
@@ -150,13 +153,16 @@ def probe_rlvr(recipe_path, prompts, sets, model, backend, model_args, output, d
     \b
     tulu-eval probe-rlvr --recipe training/rlvr_ifeval.yaml --prompts 100
     tulu-eval probe-rlvr --recipe training/rlvr_ifeval.yaml --set trl.temperature=1.0 -o probe.json
+    tulu-eval probe-rlvr --recipe training/rlvr_ifeval.yaml --prompts 160 --keep-learnable learnable.json
     """
     from ..cli import _parse_model_args  # noqa: PLC0415
-    from .probe import format_summary, probe, write  # noqa: PLC0415
+    from .probe import format_summary, probe, write, write_learnable  # noqa: PLC0415
     from .recipe import load_recipe  # noqa: PLC0415
 
     overrides = _overrides(model, None, None, None, None, None, None, None, sets)
     recipe = load_recipe(recipe_path, "rlvr", overrides)
+    if keep_learnable is not None:
+        recipe.data.keep = None  # probe the whole file, not an earlier selection
     from ..quiet import engine_output_to  # noqa: PLC0415
     from ..runner import engine_log_in_errors, engine_log_path  # noqa: PLC0415
 
@@ -167,3 +173,6 @@ def probe_rlvr(recipe_path, prompts, sets, model, backend, model_args, output, d
     if output is not None:
         write(res, output)
         click.echo(f"wrote {output}")
+    if keep_learnable is not None:
+        n = write_learnable(res, keep_learnable, recipe)
+        click.echo(f"wrote {keep_learnable}: {n} of {res['prompts']} prompts with reward variance")

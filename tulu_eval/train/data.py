@@ -25,6 +25,7 @@ in the file the eval's gold *value* (a string, list or object), in the dataset J
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -74,7 +75,8 @@ def load(spec: DataSpec, kind: str, data_dir: str | None = None) -> tuple[list[d
     order = list(range(len(rows)))
     random.Random(spec.seed).shuffle(order)
     convert = _converter(spec.format, kind, path, spec.seed)
-    out, skipped = [], 0
+    keep = read_keep(spec.keep) if spec.keep else None
+    out, skipped, not_kept = [], 0, 0
     for i in order:
         if spec.limit is not None and len(out) >= spec.limit:
             break
@@ -85,13 +87,43 @@ def load(spec: DataSpec, kind: str, data_dir: str | None = None) -> tuple[list[d
             continue
         except _Bad as exc:
             raise UserError(f"{path}: row {i + 1}: {exc}") from None
+        if keep is not None:
+            kept = [r for r in converted if row_key(r) in keep]
+            not_kept += len(converted) - len(kept)
+            converted = kept
         out.extend(converted)
     if not out:
-        raise UserError(f"{path}: no usable rows ({skipped} skipped)")
+        why = f", {not_kept} not in data.keep {spec.keep}" if keep is not None else ""
+        raise UserError(f"{path}: no usable rows ({skipped} skipped{why})")
     if kind == "rlvr":
         check_verifiers(out, path)
-    return out, {"file": str(path), "format": spec.format, "rows_read": len(rows), "examples": len(out),
-                 "skipped": skipped}
+    summary = {"file": str(path), "format": spec.format, "rows_read": len(rows), "examples": len(out),
+               "skipped": skipped}
+    if keep is not None:
+        summary.update(keep=spec.keep, not_kept=not_kept)
+    return out, summary
+
+
+def row_key(row: dict) -> str:
+    """A converted RLVR row's identity (prompt, gold, verifier): what ``data.keep`` files list."""
+    blob = json.dumps([row.get("prompt"), row.get("ground_truth"), row.get("verifier")], sort_keys=True,
+                      ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def read_keep(path: str) -> set[str]:
+    """The row keys of a ``data.keep`` file (``{"keys": [...]}``, as ``probe-rlvr --keep-learnable`` writes)."""
+    from .recipe import REPO_ROOT  # noqa: PLC0415
+
+    given = Path(path).expanduser()
+    file = given if given.is_file() or given.is_absolute() else REPO_ROOT / given
+    try:
+        keys = json.loads(file.read_text(encoding="utf-8"))["keys"]
+    except FileNotFoundError:
+        raise UserError(f"data.keep {path}: no such file") from None
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"data.keep {path}: expected JSON with a list of row keys under \"keys\"") from None
+    return set(map(str, keys))
 
 
 class _Bad(ValueError):

@@ -13,7 +13,10 @@ at the length limit), and reports:
 * per verifier, and for ``ifeval`` rows per instruction type (instruction-level pass rate: which
   constraints the model already follows, which it never does).
 
-Nothing is trained; ``-o FILE`` writes the numbers and every sample as JSON.
+Nothing is trained; ``-o FILE`` writes the numbers and every sample as JSON. ``--keep-learnable FILE``
+writes the keys of the prompts whose group had reward variance; a recipe's ``data.keep`` then trains
+on those only, so that no CPU step is spent on a group that gives no gradient (an offline form of
+DAPO's dynamic sampling, which drops flat groups online).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from ..backends import make_backend
 from ..models import resolve_model
 from ..task import GenSettings, Request
-from .data import load
+from .data import load, row_key
 from .recipe import Recipe
 from .rewards import VerifierReward
 
@@ -61,7 +64,7 @@ def probe(recipe: Recipe, prompts: int, data_dir: str | None = None, backend: st
                     else:
                         result = reward.verify(text, row["ground_truth"], row["verifier"])
                         value = reward.scale * result.score
-                    samples.append({"prompt": pos, "verifier": row["verifier"], "ground_truth": row["ground_truth"],
+                    samples.append({"prompt": pos, "key": row_key(row), "verifier": row["verifier"], "ground_truth": row["ground_truth"],
                                     "completion": text, "reward": value, "cut": cut,
                                     "error": result.error if result is not None and result.is_error else None,
                                     "instructions": (result.details or {}).get("follow_instruction_list")
@@ -113,6 +116,28 @@ def format_summary(res: dict) -> str:
         for iid, v in res["per_instruction_type"].items():
             lines.append(f"  {iid:<48} {100 * v['pass_rate']:7.1f}% {v['n']:6d}")
     return "\n".join(lines)
+
+
+def learnable_keys(samples: list[dict]) -> list[str]:
+    """Keys of the prompts whose samples' rewards differ (a GRPO group that gives a gradient)."""
+    by_key: dict[str, set[float]] = defaultdict(set)
+    for s in samples:
+        by_key[s["key"]].add(s["reward"])
+    return sorted(k for k, rewards in by_key.items() if len(rewards) > 1)
+
+
+def write_learnable(res: dict, path: Path, recipe: Recipe) -> int:
+    """``{"keys": [...]}`` for a recipe's ``data.keep``, with how they were chosen; returns how many."""
+    keys = learnable_keys(res.get("_samples", []))
+    out = {"rule": "prompts whose probe group had reward variance", "recipe": Path(recipe.source).name,
+           "data": {"path": recipe.data.path, "format": recipe.data.format, "seed": recipe.data.seed},
+           "settings": res.get("settings"), "model": recipe.model, "probed": res["prompts"],
+           "groups_with_gradient": res["groups_with_gradient"], "keys": keys}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(out, indent=1))
+    tmp.replace(path)
+    return len(keys)
 
 
 def write(res: dict, path: Path) -> None:

@@ -35,6 +35,8 @@ class DataSpec:
     format: str = "messages"  # one of DATA_FORMATS
     limit: int | None = None  # keep this many rows after shuffling (None: all)
     seed: int = 0             # shuffling seed (rows are shuffled before the limit is applied)
+    keep: str | None = None   # RLVR: a file of row keys to keep (``probe-rlvr --keep-learnable``: prompts whose
+                              # probe group had reward variance); the limit counts kept rows
 
 
 @dataclass
