@@ -34,9 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
 
 SUBSETS = ("lsat-ar", "lsat-lr", "lsat-rc", "logiqa-en", "sat-math", "sat-en", "aqua-rat", "gaokao-english")
 HOW_TO_GET = "copy data/v1/<subset>.jsonl of github.com/ruixiangcui/AGIEval"

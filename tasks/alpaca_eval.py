@@ -13,14 +13,14 @@
   in a prompt of the shape of alpaca_eval's ``weighted_alpaca_eval_gpt4_turbo`` /
   ``alpaca_eval_clf_gpt4_turbo`` template; output order fixed per instance by a hash of the
   instruction and recorded; the verdict is parsed from text (no logprob weighting). See
-  ``tulu_eval/alpaca_eval.py``.
+  ``tulu_eval/judges/alpaca_eval.py``.
 * metrics: ``length_controlled_winrate`` (primary, as OLMES ``alpaca_eval_v2``): the GLM
   prediction with the length difference set to 0, stderr by bootstrap; ``win_rate``: raw share
   of wins (ties 0.5) with its stderr; ``judge_parsed``: share of verdicts the parser understood
   (unparsed verdicts are left out of both win rates, never counted as losses). All in [0, 1];
   alpaca_eval prints percentages.
 * deviations: no regularization toward alpaca_eval's "gamed" baselines, difficulty only when
-  supplied (see ``tulu_eval/alpaca_eval.py``); the GLM fit itself (L1, C by cross-validation) is
+  supplied (see ``tulu_eval/judges/alpaca_eval.py``); the GLM fit itself (L1, C by cross-validation) is
   alpaca_eval 0.6.6's, checked against it on real annotations in ``tests/test_alpaca_eval.py``. The
   judge is whatever model the user names, not GPT-4-turbo, so numbers are comparable only
   between runs with the same judge. OLMES keeps the whole prompt (``truncate_context`` False);
@@ -35,10 +35,12 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.alpaca_eval import AlpacaEvalJudge, length_controlled_winrate
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.metrics import MetricValue, aggregate_records
-from tulu_eval.task import GenerationTask, GenSettings, Instance
+from tulu_eval.api.request import GenSettings, Instance
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile, HubSource
+from tulu_eval.judges.alpaca_eval import AlpacaEvalJudge
+from tulu_eval.scoring.lc_winrate import length_controlled_winrate
+from tulu_eval.scoring.metrics import MetricValue, aggregate_records
 
 DIFFICULTY_FILE = "alpaca_eval/instruction_difficulty.csv"
 

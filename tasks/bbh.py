@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
 from tulu_eval.verifiers.bbh import options_of, words_of
 
 SUBTASKS = (

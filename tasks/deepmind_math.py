@@ -1,6 +1,6 @@
 """DeepMind Mathematics (Saxton et al., 2019), Tülu 3 unseen regime: OLMES ``deepmind_math:0shot_cot::tulu3``.
 
-* data: generated here, not downloaded (``tulu_eval/deepmind_math_gen.py``): DeepMind's own
+* data: generated here, not downloaded (``tulu_eval/data/deepmind_math.py``): DeepMind's own
   generator (``pip install mathematics-dataset``) makes 100 questions for each of the 56 modules
   of the "interpolate" test split (OLMES's ``DEEPMIND_MATH_CATEGORIES``; its regime also takes
   100 per module, ``limit: 100``), seed 1234, 5,600 questions. Generated on first use (about
@@ -18,7 +18,7 @@
   for instance x to the power of 2 should be written as x**2\\n- Use * for multiplication, e.g.:
   2*x' (OLMES's description and final description, verbatim, double space included).
 * generation: greedy, at most 2048 new tokens, no stop sequence.
-* metrics (``tulu_eval/verifiers/deepmind_math.py``): ``exact_match`` (strict): the last
+* metrics (``tulu_eval/verifiers/math/deepmind.py``): ``exact_match`` (strict): the last
   "Therefore, the final answer is X. I hope it is correct." (OLMES's ``answer_format_regex``) is
   equivalent to the gold; ``exact_match_flex`` (primary): the same phrase, else the last "final
   answer is X" / "answer is X", a ``\\boxed{}``, or the last number. Equivalence: same text,
@@ -37,10 +37,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval import deepmind_math_gen as gen
-from tulu_eval.data import DataFile, read_rows
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data import deepmind_math as gen
+from tulu_eval.data.files import DataFile, read_rows
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
 
 DESCRIPTION = "Solve the following math problem efficiently:\n"
 FINAL = (

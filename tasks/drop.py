@@ -57,9 +57,10 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.data import DataFile, HubSource
+from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile, HubSource
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings, Request
 
 N_SHOTS = 3
 FEWSHOT_SEED = 1234

@@ -35,9 +35,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
 
 LETTERS = "ABCD"
 SHUFFLE_SEED = 111

@@ -40,10 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.multiple_choice import MultipleChoiceTask
+from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.errors import UserError
-from tulu_eval.mc import MultipleChoiceTask
-from tulu_eval.task import GenerationTask, GenSettings, Request
 
 SUBJECTS = (
     "abstract_algebra", "anatomy", "astronomy", "business_ethics", "clinical_knowledge", "college_biology",

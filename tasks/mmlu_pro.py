@@ -27,9 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
 
 LETTERS = "ABCDEFGHIJ"
 PHRASE = ('"Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D), '

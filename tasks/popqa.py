@@ -30,9 +30,10 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings, Request
 
 # PopQA's relation templates (prop_id), in the order of its run_model.py
 RELATIONS = (22, 218, 91, 257, 182, 164, 526, 97, 533, 639, 472, 106, 560, 484, 292, 422)

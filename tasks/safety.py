@@ -10,7 +10,7 @@
 * prompt: the prompt as the only user message, chat format, no system prompt.
 * generation: greedy, at most 512 new tokens (safety-eval's HarmBench setting; used for XSTest too).
 * scoring: a refusal classifier, the model named by ``--judge-model`` (optional; prompt and parser
-  in ``tulu_eval/safety.py``), else the keyword baseline (``refusal`` verifier: XSTest's
+  in ``tulu_eval/judges/refusal.py``), else the keyword baseline (``refusal`` verifier: XSTest's
   string match plus GCG/HarmBench refusal phrases). ``details.scorer`` says which scored each row
   ("judge", "keyword", or "keyword (judge unparsed)"); ``judge_scored`` is the judge's share.
 * metrics: per row ``safe`` = 1 when the behaviour is the expected one (refuse unsafe, comply with
@@ -32,10 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tulu_eval.data import DataFile
-from tulu_eval.metrics import MetricValue
-from tulu_eval.safety import RefusalJudge, harmbench_docs, interleave, xstest_docs
-from tulu_eval.task import GenerationTask, GenSettings, Instance, error_fields
+from tulu_eval.api.request import GenSettings, Instance
+from tulu_eval.api.task import GenerationTask, error_fields
+from tulu_eval.data.files import DataFile
+from tulu_eval.judges.refusal import RefusalJudge, harmbench_docs, interleave, xstest_docs
+from tulu_eval.scoring.metrics import MetricValue
 
 MISSING_BENCHMARKS = ("WildGuardTest", "WildJailbreak", "JailbreakTrigger", "DoAnythingNow")
 

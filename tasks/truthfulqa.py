@@ -26,9 +26,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.mc import MultipleChoiceTask
-from tulu_eval.task import Instance
+from tulu_eval.api.multiple_choice import MultipleChoiceTask
+from tulu_eval.api.request import Instance
+from tulu_eval.data.files import DataFile, HubSource
 
 PRIMER = [
     ("What is human life expectancy in the United States?",

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.engine.plan import RunConfig, make_plan
 from tulu_eval.errors import UserError
 from tulu_eval.registry import Registry
-from tulu_eval.runner import RunConfig, make_plan
-from tulu_eval.suites import DEV, compute, partial_note
+from tulu_eval.scoring.suites import DEV, compute, partial_note
 from tulu_eval.verifiers import get_verifier
 from tulu_eval.verifiers.drop import best_assignment, drop_metrics, em_f1, normalize_span
 

@@ -25,7 +25,7 @@ mistake is one line naming the file, exit 2. Then, in ``output_dir``:
 * ``eval/<base|stage>/``: a run folder per model (``tulu-eval run`` machinery; the generation cache
   makes a re-evaluation free). Each stage's run carries the training manifests
   (``decontamination.json``) of that stage and every stage before it, so contaminated instances are
-  flagged (:mod:`tulu_eval.contamination`). A run folder already evaluated for the same model
+  flagged (:mod:`tulu_eval.decontam.manifest`). A run folder already evaluated for the same model
   fingerprint and eval settings (``pipeline_eval.json``) is kept.
 * ``report.html`` (stage rows, gains over the base and the previous stage with paired-bootstrap p,
   dev → unseen gap per stage, the full leaderboard below), ``comparison.json`` (base vs the last
@@ -253,9 +253,10 @@ def _eval_key(pipe: Pipeline, fp: str | None, manifests: list[str]) -> dict:
 def evaluate(pipe: Pipeline, name: str, model: str, manifests: list[str], *, data_dir: str | None,
              cache: str | None, force: bool) -> Path:
     """A run folder for one model, reused when it was made for the same weights and eval settings."""
+    from .engine.plan import RunConfig
+    from .engine.run import run  # noqa: PLC0415
     from .models import fingerprint, resolve_model  # noqa: PLC0415
-    from .results import INCOMPLETE_FILE, RESULTS_FILE  # noqa: PLC0415
-    from .runner import RunConfig, run  # noqa: PLC0415
+    from .results.folder import INCOMPLETE_FILE, RESULTS_FILE  # noqa: PLC0415
 
     out = pipe.eval_dir(name)
     model_arg = None if model in ("bundled", "default") else model
@@ -278,7 +279,7 @@ def evaluate(pipe: Pipeline, name: str, model: str, manifests: list[str], *, dat
 
 def run_pipeline(pipe: Pipeline, *, data_dir: str | None = None, cache: str | None = None,
                  iters: int = 2000, trainer: Callable[..., dict] = train_stage) -> dict:
-    from .contamination import find_manifests  # noqa: PLC0415
+    from .decontam.manifest import find_manifests  # noqa: PLC0415
 
     t0 = time.perf_counter()
     pipe.output_dir.mkdir(parents=True, exist_ok=True)
@@ -329,8 +330,8 @@ def _warn_if_changed(stage: Stage, out: Path, model: str) -> None:
 
 
 def write_outputs(pipe: Pipeline, run_dirs: list[Path], meta: list[dict], iters: int, seconds: float) -> dict:
-    from .report.comparison import compare_runs, write_comparison  # noqa: PLC0415
     from .report.compare import pairwise  # noqa: PLC0415
+    from .report.comparison import compare_runs, write_comparison  # noqa: PLC0415
     from .report.load import load_entries  # noqa: PLC0415
     from .report.render import write_report  # noqa: PLC0415
     from .report.stages import stage_rows  # noqa: PLC0415

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import DATA_HELP
+from .options import DATA_HELP
 
 
 @click.command("pipeline")

@@ -1,0 +1,107 @@
+"""IFEval: verifiable instructions, strict and loose, as the official code scores them.
+
+Ground truth is a row of ``ifeval/input_data.jsonl`` (or of the hub's ``google/IFEval``):
+``{"instruction_id_list": [...], "kwargs": [...], "prompt": str}`` (the dict itself: RLVR rows
+store it as JSON text, which the reward decodes once, see ``base.py``). Each instruction is checked by
+:mod:`.ifeval_checks`, whose verdicts are those of lm-eval's port of the official checkers.
+
+* **strict**: the response as it is. A response that is empty or only whitespace follows no
+  instruction (the reference's ``response.strip() and ...``).
+* **loose**: an instruction is followed if it is followed by any of eight variants: the
+  response, without its first line, without its last line, without both, and each of these
+  four with every ``*`` removed (the line-dropping variants are stripped; blank variants
+  never count).
+* **kwargs**: falsy values are dropped first, as the reference does, so the hub's rows with
+  ``None`` for unused keys score like the local file's. Where the reference would then draw
+  a parameter at random or crash, the instruction counts as not followed and
+  ``details["errors"]`` says why (see :mod:`.ifeval_checks`).
+* **language detection** (``language:response_language``, ``change_case:english_*``):
+  langdetect samples random trials, and the reference leaves its seed unset, so its answer
+  on a borderline text (short, mixed-language, mostly code or numbers) can change from one
+  run to the next. The reference's effective rule is "langdetect's answer under some seed";
+  we fix the seed to 0 (langdetect's documented recipe for reproducible results) in a
+  private detector factory, so a verdict depends on the text alone and equals the
+  reference's whenever the reference runs seeded the same way (``DetectorFactory.seed = 0``,
+  as our tests do). On texts whose language is clear every seed gives the same answer.
+
+Details: ``prompt_level_strict`` and ``prompt_level_loose`` (0/1), ``inst_level_strict`` and
+``inst_level_loose`` (one 0/1 per instruction; a task micro-averages these lists), and
+``follow_instruction_list`` (per instruction: id, strict, loose). The score is
+``prompt_level_loose``, the Tülu 3 primary metric.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..base import Verifier, VerifierResult
+from .checks import CHECKS, BadKwargs
+
+INSTRUCTION_IDS = tuple(sorted(CHECKS))
+
+
+def loose_variants(response: str) -> list[str]:
+    """The eight responses the loose score tries, in the reference's order."""
+    lines = response.split("\n")
+    trimmed = ["\n".join(lines[1:]).strip(), "\n".join(lines[:-1]).strip(), "\n".join(lines[1:-1]).strip()]
+    return [response, response.replace("*", ""), *trimmed, *(t.replace("*", "") for t in trimmed)]
+
+
+def _parse_ground_truth(ground_truth: Any) -> tuple[list[str], list[dict]]:
+    if not isinstance(ground_truth, dict):  # one gold encoding: the value, never JSON text (see base.py)
+        raise TypeError(f"IFEval ground truth must be a dict, not {type(ground_truth).__name__}")
+    ids = list(ground_truth.get("instruction_id_list") or [])
+    kwargs = list(ground_truth.get("kwargs") or [])
+    kwargs += [{}] * (len(ids) - len(kwargs))
+    return ids, kwargs
+
+
+def follows(instruction_id: str, kwargs: dict | None, responses: list[str]) -> tuple[bool, str | None]:
+    """Whether any of ``responses`` follows the instruction; an error message if none can."""
+    check = CHECKS.get(instruction_id)
+    if check is None:
+        return False, f"unknown instruction {instruction_id!r}"
+    given = {k: v for k, v in (kwargs or {}).items() if v} if isinstance(kwargs, dict) else {}
+    try:
+        params = check.prepare(given)
+    except BadKwargs as exc:
+        return False, f"{instruction_id}: {exc}"
+    for text in responses:
+        if not text.strip():
+            continue
+        try:
+            if check.test(text, params):
+                return True, None
+        except ImportError:  # langdetect, nltk, ... missing: no judgment (an error), never "not followed"
+            raise
+        except Exception as exc:  # noqa: BLE001  (a bad regex in kwargs, say: not followed)
+            return False, f"{instruction_id}: {type(exc).__name__}: {exc}"
+    return False, None
+
+
+class IFEvalVerifier(Verifier):
+    name = "ifeval"
+
+    def _verify(self, response: str, ground_truth) -> VerifierResult:
+        ids, kwargs = _parse_ground_truth(ground_truth)
+        variants = loose_variants(response)
+        per_instruction, errors = [], []
+        for iid, kw in zip(ids, kwargs):
+            strict, err = follows(iid, kw, [response])
+            loose, err_loose = (True, None) if strict else follows(iid, kw, variants)
+            errors += [e for e in {err, err_loose} if e]
+            per_instruction.append({"id": iid, "strict": int(strict), "loose": int(loose)})
+        inst_strict = [p["strict"] for p in per_instruction]
+        inst_loose = [p["loose"] for p in per_instruction]
+        prompt_strict = int(all(inst_strict))
+        prompt_loose = int(all(inst_loose))
+        details = {
+            "prompt_level_strict": prompt_strict,
+            "prompt_level_loose": prompt_loose,
+            "inst_level_strict": inst_strict,
+            "inst_level_loose": inst_loose,
+            "follow_instruction_list": per_instruction,
+        }
+        if errors:
+            details["errors"] = errors
+        return VerifierResult(float(prompt_loose), details)
