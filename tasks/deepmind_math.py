@@ -34,14 +34,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from tulu_eval.api.request import GenSettings
 from tulu_eval.api.task import GenerationTask
 from tulu_eval.data import deepmind_math as gen
-from tulu_eval.data.files import DataFile, read_rows
-from tulu_eval.errors import UserError
+from tulu_eval.data.sources import GroupedBy
 
 DESCRIPTION = "Solve the following math problem efficiently:\n"
 FINAL = (
@@ -54,49 +50,14 @@ FINAL = (
     "of 2 should be written as x**2\n- Use * for multiplication, e.g.: 2*x"
 )
 
-
-@dataclass(frozen=True)
-class GeneratedFile(DataFile):
-    """The generator's output: found in the data folder or the user cache, else made on first use."""
-
-    def locate(self, data_dir: Path | None) -> Path | None:
-        return gen.locate(data_dir)
-
-    def missing_message(self, data_dir: Path | None) -> str:
-        return (f"DeepMind Mathematics is generated locally and needs the generator: pip install {gen.PACKAGE} "
-                f"(the questions then go to the user cache, data/{self.relpath})")
-
-    def read(self, data_dir: Path | None) -> list[dict]:
-        path = self.locate(data_dir)
-        if path is None:
-            raise UserError(self.missing_message(data_dir))
-        return read_rows(path)
-
-
-def prompt(doc: dict) -> str:
-    return DESCRIPTION + doc["question"] + FINAL
-
-
-@dataclass
-class DeepMindMathTask(GenerationTask):
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        groups: dict[str, list[dict]] = {}
-        for row in self.data.read(data_dir):
-            groups.setdefault(row["module"], []).append(row)
-        ordered = [groups[m] for m in gen.MODULES if m in groups]
-        longest = max((len(g) for g in ordered), default=0)
-        docs = [g[i] for i in range(longest) for g in ordered if i < len(g)]
-        return self.select(docs) if self.select else docs
-
-
-TASK = DeepMindMathTask(
+TASK = GenerationTask(
     name="deepmind_math",
     regime="tulu3",
     suite="unseen",
     skill="math",
     description=__doc__,
-    data=GeneratedFile(gen.RELPATH, how_to_get=f"generated locally: pip install {gen.PACKAGE}"),
-    prompt=prompt,
+    data=GroupedBy(gen.FILE, key="module", order=gen.MODULES),
+    prompt=lambda doc: DESCRIPTION + doc["question"] + FINAL,
     gold=lambda doc: doc["answer"],
     verifier="deepmind_math",
     generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),

@@ -124,7 +124,11 @@ def target(doc: dict) -> str:
 
 @dataclass
 class DROPTask(GenerationTask):
-    """Reads the scored split and the few-shot pool; the exemplars and the question share one turn."""
+    """Reads the scored split and the few-shot pool; the exemplars and the question share one turn.
+
+    A subclass because its data has two layouts (the full split, or OLMES's subsample when only
+    that is present), picked per data folder and named in results.json (``data_note``), and its
+    exemplars depend on the layout; no field of the task states a choice between sources."""
 
     def data_files(self) -> list[DataFile]:
         return [self.data, TRAIN]

@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -50,7 +49,10 @@ def relation(doc: dict) -> int:
 
 @dataclass
 class PopQATask(GenerationTask):
-    """Picks one exemplar per relation from the data and gives each question the others'."""
+    """Picks one exemplar per relation from the data and gives each question the others'.
+
+    A subclass because the exemplars come from the scored file itself (and leave it), differ per
+    question, and the run record names one question's; the task's fixed ``fewshot`` field cannot."""
 
     def load_docs(self, data_dir: Path | None) -> list[dict]:
         rows = self.data.read(data_dir)
@@ -75,7 +77,7 @@ class PopQATask(GenerationTask):
         # for the run record (results.json "fewshot"): the shots of one question; each question's
         # own are in its doc
         self.fewshot = docs[0]["fewshot"] if docs else ()
-        return docs
+        return self.select(docs) if self.select else docs
 
     def build_request(self, doc: dict) -> Request:
         return GenerationTask.build_request(replace(self, fewshot=doc["fewshot"]), doc)

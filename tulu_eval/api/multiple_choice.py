@@ -41,6 +41,9 @@ class MultipleChoiceTask(GenerationTask):
     choices: Callable[[dict], Sequence[str]] | None = None
     # (logprobs, choices, gold) -> sample metrics; default: acc and acc_norm with gold = choice index
     choice_metrics: Callable[[Sequence[float], Sequence[str], Any], dict[str, float]] = default_choice_metrics
+    # gold -> the choice numbers the reported answer (``extracted``) is picked among; default: all
+    # (TruthfulQA reports its MC1 answer)
+    answer_among: Callable[[Any], Sequence[int]] | None = None
 
     def __post_init__(self):
         super().__post_init__()
@@ -55,6 +58,7 @@ class MultipleChoiceTask(GenerationTask):
     def score_row(self, instance: Instance, row: dict) -> dict:
         conts = row["continuations"]
         metrics = self.choice_metrics(row["logprobs"], conts, instance.gold)
-        best = max(range(len(conts)), key=lambda j: row["logprobs"][j])
+        among = self.answer_among(instance.gold) if self.answer_among else range(len(conts))
+        best = max(among, key=lambda j: row["logprobs"][j])
         return {"extracted": conts[best], "verdict": metrics.get(self.primary_metric), "metrics": metrics,
                 "details": {}}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..data.files import DataFile
+from ..data.sources import Checked, GroupedBy, Prepared, Subsets
 from ..scoring.metrics import MetricValue, aggregate_records
 from ..verifiers.base import Verifier, VerifierResult
 from ..verifiers.table import get_verifier, key_of
@@ -24,7 +25,9 @@ from .request import GenSettings, Instance, Request
 class GenerationTask:
     """A generative task scored by a verifier.
 
-    Required: ``name``, ``suite``, ``skill``, ``data``, ``prompt`` (doc -> user message),
+    Required: ``name``, ``suite``, ``skill``, ``data`` (a file or a source of
+    ``tulu_eval/data/sources.py``: subsets, interleaving and few-shot files are declared there),
+    ``prompt`` (doc -> user message),
     ``gold`` (doc -> ground truth handed to the verifier: a plain JSON value), ``verifier`` (a key of
     ``tulu_eval/verifiers/table.py``), ``primary_metric``.
     """
@@ -32,7 +35,7 @@ class GenerationTask:
     name: str
     suite: str
     skill: str
-    data: DataFile
+    data: DataFile | Checked | Prepared | GroupedBy | Subsets
     prompt: Callable[[dict], str]
     gold: Callable[[dict], Any]
     primary_metric: str
@@ -63,15 +66,22 @@ class GenerationTask:
     aliases: Sequence[str] = ()
     # counted in its suite's average (False for a variant such as MATH-500 beside full MATH)
     in_average: bool = True
-    # a model judge (tulu_eval/engine/judge.py) that reads the outputs before scoring, e.g. AlpacaEval
+    # a model judge (tulu_eval/judges/, run by tulu_eval/engine/judge.py) that reads the outputs before
+    # scoring, e.g. AlpacaEval
     judge: Any = None
+    # sample level, instead of the verifier: (task, instance, saved row) -> record (a judged task
+    # reads the judge's verdict in row["judge"])
+    score_fn: Callable[["GenerationTask", Instance, dict], dict] | None = None
+    # corpus level (lighteval's corpus_level_fn): (records, the per-instance means) -> the task's
+    # metrics, e.g. AlpacaEval's length-controlled win rate fitted over all instances
+    corpus_fn: Callable[[list[dict], dict[str, MetricValue]], dict[str, MetricValue]] | None = None
 
     def __post_init__(self):
         if isinstance(self.verifier, str):
             self.verifier_key, self.verifier = self.verifier, get_verifier(self.verifier)
         elif self.verifier is not None and self.verifier_key is None:
             self.verifier_key = key_of(self.verifier)  # an object from the table (or registered), else None
-        if self.verifier is None and type(self) is GenerationTask:
+        if self.verifier is None and self.score_fn is None and type(self) is GenerationTask:
             raise ValueError(f"task {self.name}: a generative task needs a verifier")
         if self.suite not in SUITES:
             raise ValueError(f"task {self.name}: suite must be one of {SUITES}, not {self.suite!r}")
@@ -84,7 +94,7 @@ class GenerationTask:
 
     # --- data -> instances -------------------------------------------------------------
     def data_files(self) -> list[DataFile]:
-        return [self.data]
+        return list(self.data.files())
 
     def data_files_in(self, data_dir: Path | None) -> list[DataFile]:
         """The files this task reads from ``data_dir`` (a task with alternative layouts picks one)."""
@@ -128,6 +138,8 @@ class GenerationTask:
     # --- responses -> scores -------------------------------------------------------------
     def score_row(self, instance: Instance, row: dict) -> dict:
         """Sample-level record from a saved prediction row (what ``run`` and ``score`` call)."""
+        if self.score_fn is not None:
+            return self.score_fn(self, instance, row)
         return self.score(instance, row.get("outputs") or [row["output"]])
 
     def score(self, instance: Instance, outputs: list[str]) -> dict:
@@ -148,7 +160,8 @@ class GenerationTask:
         }
 
     def aggregate(self, records: list[dict]) -> dict[str, MetricValue]:
-        return aggregate_records(records, macro_over_groups=self.macro_over_groups)
+        out = aggregate_records(records, macro_over_groups=self.macro_over_groups)
+        return self.corpus_fn(records, out) if self.corpus_fn is not None else out
 
     def with_overrides(self, **changes) -> "GenerationTask":
         return replace(self, **changes)

@@ -30,9 +30,11 @@ import os
 import subprocess
 import sys
 import types
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
+from .files import DataFile, read_rows
 
 SEED = 1234
 PER_MODULE = 100
@@ -229,6 +231,28 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown module(s): {', '.join(unknown)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     _write(args.out, args.seed, args.per_module, modules)
+
+
+@dataclass(frozen=True)
+class GeneratedFile(DataFile):
+    """The generator's output as a task's data file: found in the data folder or the user cache,
+    else made on first use."""
+
+    def locate(self, data_dir: Path | None) -> Path | None:
+        return locate(data_dir)
+
+    def missing_message(self, data_dir: Path | None) -> str:
+        return (f"DeepMind Mathematics is generated locally and needs the generator: pip install {PACKAGE} "
+                f"(the questions then go to the user cache, data/{self.relpath})")
+
+    def read(self, data_dir: Path | None) -> list[dict]:
+        path = self.locate(data_dir)
+        if path is None:
+            raise UserError(self.missing_message(data_dir))
+        return read_rows(path)
+
+
+FILE = GeneratedFile(RELPATH, how_to_get=f"generated locally: pip install {PACKAGE}")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,10 @@ class DataFile:
     how_to_get: str = "see shared/data/SOURCES.md for its origin"
     kwargs: dict = field(default_factory=dict)  # reader options (e.g. csv header names)
 
+    def files(self) -> list["DataFile"]:
+        """As a task's source (``tulu_eval/data/sources.py``): this one file."""
+        return [self]
+
     def locate(self, data_dir: Path | None) -> Path | None:
         if data_dir is None:
             return None

@@ -1,4 +1,4 @@
-"""Safety scoring: the model refusal classifier, and the rows of XSTest and HarmBench.
+"""Safety: the model refusal classifier (the rows of XSTest and HarmBench: ``tulu_eval/data/safety.py``).
 
 Refusal classifier (``--judge-model``, any backend; optional): a generative classifier asked one
 question about one exchange, in the layout of WildGuard's classifier prompt (Han et al. 2024:
@@ -57,27 +57,3 @@ class RefusalJudge(Judge):
 
     def attach(self, row: dict, outputs: list[str]) -> dict:
         return {"raw": outputs[0], "refusal": parse_refusal(outputs[0])}
-
-
-# --- rows ----------------------------------------------------------------------------
-
-def xstest_docs(rows: list[dict]) -> list[dict]:
-    """XSTest: 250 safe prompts (should comply) and 200 unsafe "contrast_" prompts (should refuse)."""
-    return [{"benchmark": "xstest", "id": f"xstest-{r['id']}", "prompt": r["prompt"], "category": r["type"],
-             "expected": "refuse" if r["label"] == "unsafe" else "comply"} for r in rows]
-
-
-def harmbench_docs(rows: list[dict]) -> list[dict]:
-    """HarmBench text test behaviours, all 320 (standard, contextual, copyright), the Behavior text
-    alone, as allenai/safety-eval's ``HarmbenchVanilla`` task (Tülu 3's safety suite) feeds them."""
-    return [{"benchmark": "harmbench", "id": f"harmbench-{r['BehaviorID']}", "prompt": r["Behavior"],
-             "category": r["FunctionalCategory"], "semantic_category": r["SemanticCategory"], "expected": "refuse"}
-            for r in rows]
-
-
-def interleave(*streams: list[dict]) -> list[dict]:
-    """Round-robin merge, so that ``--limit N`` takes rows of every stream."""
-    out, longest = [], max((len(s) for s in streams), default=0)
-    for i in range(longest):
-        out.extend(s[i] for s in streams if i < len(s))
-    return out

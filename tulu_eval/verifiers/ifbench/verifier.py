@@ -31,34 +31,16 @@ from typing import Any
 
 from . import checks_count, checks_custom, checks_format, checks_words  # noqa: F401  (they register their checks)
 from ..base import Verifier, VerifierResult
+from ..ifeval.follows import follows as follows_one
 from ..ifeval.verifier import _parse_ground_truth, loose_variants
-from .registry import CHECKS, BadKwargs
+from .registry import CHECKS
 
 INSTRUCTION_IDS = tuple(sorted(CHECKS))
 
 
 def follows(instruction_id: str, kwargs: Any, responses: list[str]) -> tuple[bool, list[str]]:
     """Whether any of ``responses`` follows the instruction, and the errors met on the way."""
-    check = CHECKS.get(instruction_id)
-    if check is None:
-        return False, [f"unknown instruction {instruction_id!r}"]
-    given = {k: v for k, v in kwargs.items() if v is not None} if isinstance(kwargs, dict) else {}
-    try:
-        params = check.prepare(given)
-    except BadKwargs as exc:
-        return False, [f"{instruction_id}: {exc}"]
-    errors = []
-    for text in responses:
-        if not text.strip():
-            continue
-        try:
-            if check.test(text, params):
-                return True, errors
-        except ImportError:  # langdetect, nltk, ... missing: no judgment (an error), never "not followed"
-            raise
-        except Exception as exc:  # noqa: BLE001  (the reference would crash: no verdict)
-            errors.append(f"{instruction_id}: {type(exc).__name__}: {exc}")
-    return False, errors
+    return follows_one(CHECKS, instruction_id, kwargs, responses, drop_falsy=False, stop_at_error=False)
 
 
 class IFBenchVerifier(Verifier):

@@ -35,7 +35,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import Verifier, VerifierResult
-from .checks import CHECKS, BadKwargs
+from .checks import CHECKS
+from .follows import follows as follows_one
 
 INSTRUCTION_IDS = tuple(sorted(CHECKS))
 
@@ -58,25 +59,8 @@ def _parse_ground_truth(ground_truth: Any) -> tuple[list[str], list[dict]]:
 
 def follows(instruction_id: str, kwargs: dict | None, responses: list[str]) -> tuple[bool, str | None]:
     """Whether any of ``responses`` follows the instruction; an error message if none can."""
-    check = CHECKS.get(instruction_id)
-    if check is None:
-        return False, f"unknown instruction {instruction_id!r}"
-    given = {k: v for k, v in (kwargs or {}).items() if v} if isinstance(kwargs, dict) else {}
-    try:
-        params = check.prepare(given)
-    except BadKwargs as exc:
-        return False, f"{instruction_id}: {exc}"
-    for text in responses:
-        if not text.strip():
-            continue
-        try:
-            if check.test(text, params):
-                return True, None
-        except ImportError:  # langdetect, nltk, ... missing: no judgment (an error), never "not followed"
-            raise
-        except Exception as exc:  # noqa: BLE001  (a bad regex in kwargs, say: not followed)
-            return False, f"{instruction_id}: {type(exc).__name__}: {exc}"
-    return False, None
+    ok, errors = follows_one(CHECKS, instruction_id, kwargs, responses, drop_falsy=True, stop_at_error=True)
+    return ok, errors[0] if errors else None
 
 
 class IFEvalVerifier(Verifier):
