@@ -27,61 +27,48 @@ def checked_rows(source: DataFile, data_dir: Path | None, check: Callable[[dict]
     return rows
 
 
+class Source:
+    """What every source has: the files it reads and the first one's path (where a message names one)."""
+
+    def files(self) -> list[DataFile]:
+        return self.file.files()
+
+    @property
+    def relpath(self) -> str:
+        return self.files()[0].relpath
+
+
 @dataclass(frozen=True)
-class Checked:
+class Checked(Source):
     """One file whose every row must pass ``check`` (else one error naming the row and ``expected``)."""
 
     file: DataFile
     check: Callable[[dict], bool]
     expected: str
 
-    @property
-    def relpath(self) -> str:
-        """The (first) file's path, where a message names one file."""
-        return self.file.relpath
-
-    def files(self) -> list[DataFile]:
-        return [self.file]
-
     def read(self, data_dir: Path | None) -> list[dict]:
         return checked_rows(self.file, data_dir, self.check, self.expected)
 
 
 @dataclass(frozen=True)
-class Prepared:
+class Prepared(Source):
     """One file whose rows ``prepare(rows, data_dir)`` checks or reshapes into the documents."""
 
     file: DataFile
     prepare: Callable[[list[dict], Path | None], list[dict]]
-
-    @property
-    def relpath(self) -> str:
-        """The (first) file's path, where a message names one file."""
-        return self.file.relpath
-
-    def files(self) -> list[DataFile]:
-        return [self.file]
 
     def read(self, data_dir: Path | None) -> list[dict]:
         return self.prepare(self.file.read(data_dir), data_dir)
 
 
 @dataclass(frozen=True)
-class GroupedBy:
+class GroupedBy(Source):
     """One file whose rows fall into subsets by the field ``key``, interleaved in ``order``
     (default: sorted by name; with an order, a subset not in it is left out)."""
 
     file: DataFile | Checked | Prepared
     key: str
     order: Sequence[str] | None = None
-
-    @property
-    def relpath(self) -> str:
-        """The (first) file's path, where a message names one file."""
-        return self.file.relpath
-
-    def files(self) -> list[DataFile]:
-        return self.file.files()
 
     def read(self, data_dir: Path | None) -> list[dict]:
         groups: dict[str, list[dict]] = {}
@@ -92,18 +79,13 @@ class GroupedBy:
 
 
 @dataclass(frozen=True)
-class Subsets:
+class Subsets(Source):
     """Several subsets, each read by ``read_subset(name, data_dir)`` (which may read more than one
     of ``files``, e.g. a subset's few-shot file), interleaved in the order of ``names``."""
 
     names: Sequence[str]
     files_read: Sequence[DataFile]
     read_subset: Callable[[str, Path | None], list[dict]]
-
-    @property
-    def relpath(self) -> str:
-        """The (first) file's path, where a message names one file."""
-        return self.files_read[0].relpath
 
     def files(self) -> list[DataFile]:
         return list(self.files_read)

@@ -1,1 +1,1 @@
-"""results."""
+"""The run folder: predictions, results.json, the INCOMPLETE marker, the printed table."""

@@ -1,1 +1,1 @@
-"""sandbox."""
+"""Where model-written code runs (bubblewrap, or limits only with ``unsafe-no-isolation``)."""

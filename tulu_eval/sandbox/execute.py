@@ -45,7 +45,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -54,13 +53,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..errors import UserError
+from .boot import _BOOT
+from .cgroups import _TreeBudget
 
 ALLOW_ENV = "TULU_EVAL_ALLOW_CODE_EXECUTION"
 KIND_ENV = "TULU_EVAL_SANDBOX"
@@ -166,229 +166,6 @@ def require_sandbox() -> None:
     elif current_kind() == "unsafe-no-isolation":
         print("tulu-eval: warning: --code-sandbox unsafe-no-isolation: model-written code runs with no isolation "
               "(it can read and write your files and use the network)", file=sys.stderr)
-
-
-# --- the bootstrap: trusted code that runs first in the program's interpreter -----------------
-_BOOT = r'''
-import os, sys
-def _setup():
-    import json, re, resource
-    job = sys.argv[1]
-    cfg = json.load(open(os.path.join(job, "config.json")))
-    token = os.read(cfg["token_fd"], 256)
-    os.close(cfg["token_fd"])
-    for name, value in cfg["rlimits"]:
-        resource.setrlimit(getattr(resource, name), (value, value + 1 if name == "RLIMIT_CPU" else value))
-    for sub in ("home", "tmp"):
-        os.makedirs(sub, exist_ok=True)
-    boot, getframe, write, fd = sys._getframe(1), sys._getframe, os.write, cfg["result_fd"]
-    taints, mem, proc = frozenset(cfg["taint"]), re.compile(r"(^|/)mem$"), re.compile(r"/proc|^/*fd/")
-    tainted = []
-    def path(p):
-        return os.fsdecode(p) if isinstance(p, (str, bytes)) else ""
-    def hook(event, args):
-        if event == "tulu_eval.record":
-            if not tainted and getframe(1) is boot:
-                write(fd, token + b" " + args[0] + b"\n")
-        elif not tainted and (event in taints or event.startswith("ctypes.") or (
-                event == "open" and mem.search(path(args[0]))) or (
-                event in ("os.symlink", "os.link") and proc.search(path(args[0])))):
-            tainted.append(event)
-            write(fd, token + b" tainted " + event.encode() + b"\n")
-    sys.addaudithook(hook)
-    return job, cfg["call"]
-_job, _call = _setup()
-del _setup
-_code = compile(open(os.path.join(_job, "program.py"), encoding="utf-8").read(), "program.py", "exec",
-                dont_inherit=True, optimize=0)
-_g = {"__name__": "__main__", "__builtins__": __builtins__}
-_audit = sys.audit
-def _failed():
-    try:
-        import traceback
-        traceback.print_exc()
-    except BaseException:
-        pass
-if _call is None:
-    try:
-        exec(_code, _g)
-    except BaseException:
-        _failed()
-    else:
-        _audit("tulu_eval.record", b"completed")
-else:
-    import copy as _copy, json as _json
-    def _encode(x, depth=0):
-        if depth > 64:
-            raise ValueError("output nested too deeply")
-        if x is None or x is True or x is False:
-            return x
-        if isinstance(x, int):
-            x = int(x)
-            return x if abs(x) < 2 ** 53 else {"int": hex(x)}
-        if isinstance(x, float):
-            x = float(x)
-            return x if x - x == 0 else {"float": repr(x)}
-        if isinstance(x, str):
-            return str.__str__(x)
-        if isinstance(x, list):
-            return [_encode(i, depth + 1) for i in list(x)]
-        if isinstance(x, tuple):
-            return {"tuple": [_encode(i, depth + 1) for i in tuple(x)]}
-        if isinstance(x, dict):
-            return {"dict": [[_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in dict(x).items()]}
-        if isinstance(x, (set, frozenset)):
-            return {"frozenset" if isinstance(x, frozenset) else "set": [_encode(i, depth + 1) for i in x]}
-        if isinstance(x, complex):
-            return {"complex": [_encode(x.real, depth + 1), _encode(x.imag, depth + 1)]}
-        if isinstance(x, bytes):
-            return {"bytes": bytes(x).hex()}
-        raise TypeError("cannot compare an output of type " + type(x).__name__)
-    try:
-        exec(_code, _g)
-        _fn = _g[_call]
-        _inputs = _json.load(open(os.path.join(_job, "inputs.json")))
-    except BaseException:
-        _failed()
-    else:
-        for _i, _inp in enumerate(_inputs):
-            try:
-                _rec = b"ok " + _json.dumps(_encode(_fn(*_copy.deepcopy(_inp))), allow_nan=False).encode()
-            except BaseException as _e:
-                _rec = b"raised " + type(_e).__name__.encode(errors="replace")
-            _audit("tulu_eval.record", str(_i).encode() + b" " + _rec)
-            if not _rec.startswith(b"ok "):
-                break
-        else:
-            _audit("tulu_eval.record", b"completed")
-try:
-    sys.stdout.flush()
-    sys.stderr.flush()
-except BaseException:
-    pass
-os._exit(0)
-'''
-
-
-# --- cgroups: one budget for every program of this process, one group per program ------------
-def _own_cgroup(controller: str) -> tuple[Path, str] | None:
-    """(mount point, our path in it) for a v1 controller, or the v2 hierarchy (controller "")."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-        mounts = Path("/proc/self/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _id, ctrls, path = line.split(":", 2)
-        if (controller and controller in ctrls.split(",")) or (not controller and _id == "0" and not ctrls):
-            for m in mounts:
-                parts = m.split()
-                if controller and parts[2] == "cgroup" and controller in parts[3].split(","):
-                    return Path(parts[1]), path
-                if not controller and parts[2] == "cgroup2":
-                    return Path(parts[1]), path
-    return None
-
-
-class _TreeBudget:
-    """cgroup groups ``tulu-eval-<pid>/`` under this process's own cgroup; a subgroup per program."""
-
-    def __init__(self, memory_mb: int, max_pids: int):
-        self.version, self.roots, self.why = None, {}, ""
-        try:
-            v1 = {c: _own_cgroup(c) for c in ("memory", "pids")}
-            if all(v1.values()):
-                self.version = "v1"
-                for c, (mount, path) in v1.items():
-                    root = mount / path.lstrip("/") / f"tulu-eval-{os.getpid()}"
-                    _remove_stale(root.parent)
-                    root.mkdir(exist_ok=True)
-                    self.roots[c] = root
-                self._write_limits(self.roots["memory"], self.roots["pids"], memory_mb, max_pids)
-            elif (v2 := _own_cgroup("")) is not None:
-                mount, path = v2
-                parent = mount / path.lstrip("/")
-                (parent / "cgroup.subtree_control").write_text("+memory +pids")
-                _remove_stale(parent)
-                root = parent / f"tulu-eval-{os.getpid()}"
-                root.mkdir(exist_ok=True)
-                (root / "cgroup.subtree_control").write_text("+memory +pids")
-                self.version, self.roots = "v2", {"memory": root, "pids": root}
-                self._write_limits(root, root, memory_mb, max_pids)
-            else:
-                self.why = "no memory and pids cgroup controllers found"
-        except OSError as exc:
-            self.remove()
-            self.version, self.roots, self.why = None, {}, f"cgroups not writable here ({exc.strerror or exc})"
-        self.memory_mb, self.max_pids = memory_mb, max_pids
-
-    def _write_limits(self, mem_dir: Path, pids_dir: Path, memory_mb: int, max_pids: int) -> None:
-        mem_file = "memory.max" if self.version == "v2" else "memory.limit_in_bytes"
-        (mem_dir / mem_file).write_text(str(memory_mb * 1024 * 1024))
-        if self.version == "v2":
-            try:
-                (mem_dir / "memory.swap.max").write_text("0")
-            except OSError:
-                pass
-        (pids_dir / "pids.max").write_text(str(max_pids))
-
-    def program_group(self, memory_mb: int, max_pids: int) -> list[Path]:
-        """Fresh groups for one program; returns the ``cgroup.procs`` files to join."""
-        if not self.version:
-            return []
-        name = uuid.uuid4().hex
-        dirs = {c: root / name for c, root in self.roots.items()}
-        for d in set(dirs.values()):
-            d.mkdir()
-        self._write_limits(dirs["memory"], dirs["pids"], memory_mb, max_pids)
-        return [d / "cgroup.procs" for d in sorted(set(dirs.values()))]
-
-    @staticmethod
-    def destroy(procs_files: list[Path]) -> None:
-        """SIGKILL whatever is left in a program's groups until they are empty, then remove them."""
-        for procs in procs_files:
-            for _ in range(500):
-                try:
-                    pids = [int(p) for p in procs.read_text().split()]
-                except OSError:
-                    pids = []
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
-                try:
-                    procs.parent.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)
-
-    def remove(self) -> None:
-        for root in set(self.roots.values()):
-            self.destroy([p / "cgroup.procs" for p in root.iterdir() if p.is_dir()] if root.is_dir() else [])
-            try:
-                root.rmdir()
-            except OSError:
-                pass
-
-    def describe(self) -> dict[str, Any]:
-        if not self.version:
-            return {"cgroup": None, "why": self.why}
-        return {"cgroup": self.version, "memory_mb": self.memory_mb, "pids": self.max_pids}
-
-
-def _remove_stale(parent: Path) -> None:
-    """Groups left by harness processes that died without cleaning up (SIGKILL)."""
-    for d in parent.glob("tulu-eval-*"):
-        pid = d.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-            _TreeBudget.destroy([p / "cgroup.procs" for p in d.iterdir() if p.is_dir()])
-            try:
-                d.rmdir()
-            except OSError:
-                pass
 
 
 _budget: _TreeBudget | None = None

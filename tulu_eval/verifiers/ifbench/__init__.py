@@ -1,1 +1,1 @@
-"""ifbench."""
+"""IFBench (out-of-distribution instruction following): its checks and the verifier."""
