@@ -184,7 +184,7 @@ EL_ROWS = [  # EleutherAI/drop rows: number, multi-span, date, validated answers
 
 
 def test_gold_answers_of_a_row_match_lm_eval():
-    from tulu_eval.tasks.drop import answers_of
+    from tulu_eval.data.drop import answers_of
 
     for row in EL_ROWS:
         assert answers_of(row) == [list(a) for a in lm_drop.get_answers(row)]

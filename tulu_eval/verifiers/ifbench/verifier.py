@@ -27,20 +27,14 @@ loose). The score is ``prompt_level_loose``, the Tülu 3 primary metric.
 
 from __future__ import annotations
 
-from typing import Any
 
 from . import checks_count, checks_custom, checks_format, checks_words  # noqa: F401  (they register their checks)
 from ..base import Verifier, VerifierResult
-from ..ifeval.follows import follows as follows_one
+from ..ifeval.follows import verdict
 from ..ifeval.verifier import _parse_ground_truth, loose_variants
 from .registry import CHECKS
 
 INSTRUCTION_IDS = tuple(sorted(CHECKS))
-
-
-def follows(instruction_id: str, kwargs: Any, responses: list[str]) -> tuple[bool, list[str]]:
-    """Whether any of ``responses`` follows the instruction, and the errors met on the way."""
-    return follows_one(CHECKS, instruction_id, kwargs, responses, drop_falsy=False, stop_at_error=False)
 
 
 class IFBenchVerifier(Verifier):
@@ -48,22 +42,4 @@ class IFBenchVerifier(Verifier):
 
     def _verify(self, response: str, ground_truth) -> VerifierResult:
         ids, kwargs = _parse_ground_truth(ground_truth)
-        variants = loose_variants(response)
-        per_instruction, errors = [], []
-        for iid, kw in zip(ids, kwargs):
-            strict, err = follows(iid, kw, [response])
-            loose, err_loose = (True, []) if strict else follows(iid, kw, variants)
-            errors += [e for e in dict.fromkeys(err + err_loose)]
-            per_instruction.append({"id": iid, "strict": int(strict), "loose": int(loose)})
-        inst_strict = [p["strict"] for p in per_instruction]
-        inst_loose = [p["loose"] for p in per_instruction]
-        details = {
-            "prompt_level_strict": int(all(inst_strict)),
-            "prompt_level_loose": int(all(inst_loose)),
-            "inst_level_strict": inst_strict,
-            "inst_level_loose": inst_loose,
-            "follow_instruction_list": per_instruction,
-        }
-        if errors:
-            details["errors"] = errors
-        return VerifierResult(float(details["prompt_level_loose"]), details)
+        return verdict(CHECKS, ids, kwargs, response, loose_variants(response), drop_falsy=False, stop_at_error=False)

@@ -1,4 +1,4 @@
-"""Whether a response follows one instruction: the loop IFEval and IFBench share.
+"""Whether a response follows its instructions: the verdict IFEval and IFBench share.
 
 The two families differ in two rules, kept as arguments because each is its reference's:
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..base import VerifierResult
 from .checks import BadKwargs, Check
 
 
@@ -42,3 +43,28 @@ def follows(checks: Mapping[str, Check], instruction_id: str, kwargs: Any, respo
             if stop_at_error:
                 break
     return False, errors
+
+
+def verdict(checks: Mapping[str, Check], ids: list[str], kwargs: list, response: str, variants: list[str], *,
+            drop_falsy: bool, stop_at_error: bool) -> VerifierResult:
+    """Every instruction strictly (the response as it is) and loosely (any of ``variants``); the
+    score is the prompt-level loose verdict (all instructions followed)."""
+    rules = {"drop_falsy": drop_falsy, "stop_at_error": stop_at_error}
+    per_instruction, errors = [], []
+    for iid, kw in zip(ids, kwargs):
+        strict, err = follows(checks, iid, kw, [response], **rules)
+        loose, err_loose = (True, []) if strict else follows(checks, iid, kw, variants, **rules)
+        errors += list(dict.fromkeys(err + err_loose))
+        per_instruction.append({"id": iid, "strict": int(strict), "loose": int(loose)})
+    inst_strict = [p["strict"] for p in per_instruction]
+    inst_loose = [p["loose"] for p in per_instruction]
+    details = {
+        "prompt_level_strict": int(all(inst_strict)),
+        "prompt_level_loose": int(all(inst_loose)),
+        "inst_level_strict": inst_strict,
+        "inst_level_loose": inst_loose,
+        "follow_instruction_list": per_instruction,
+    }
+    if errors:
+        details["errors"] = errors
+    return VerifierResult(float(details["prompt_level_loose"]), details)

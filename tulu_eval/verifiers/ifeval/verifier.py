@@ -36,7 +36,10 @@ from typing import Any
 
 from ..base import Verifier, VerifierResult
 from .checks import CHECKS
-from .follows import follows as follows_one
+from .follows import follows as follows_one, verdict
+
+# the reference's rules: only truthy kwargs reach a check, an exception in a check ends the search
+RULES = {"drop_falsy": True, "stop_at_error": True}
 
 INSTRUCTION_IDS = tuple(sorted(CHECKS))
 
@@ -59,7 +62,7 @@ def _parse_ground_truth(ground_truth: Any) -> tuple[list[str], list[dict]]:
 
 def follows(instruction_id: str, kwargs: dict | None, responses: list[str]) -> tuple[bool, str | None]:
     """Whether any of ``responses`` follows the instruction; an error message if none can."""
-    ok, errors = follows_one(CHECKS, instruction_id, kwargs, responses, drop_falsy=True, stop_at_error=True)
+    ok, errors = follows_one(CHECKS, instruction_id, kwargs, responses, **RULES)
     return ok, errors[0] if errors else None
 
 
@@ -68,24 +71,4 @@ class IFEvalVerifier(Verifier):
 
     def _verify(self, response: str, ground_truth) -> VerifierResult:
         ids, kwargs = _parse_ground_truth(ground_truth)
-        variants = loose_variants(response)
-        per_instruction, errors = [], []
-        for iid, kw in zip(ids, kwargs):
-            strict, err = follows(iid, kw, [response])
-            loose, err_loose = (True, None) if strict else follows(iid, kw, variants)
-            errors += [e for e in {err, err_loose} if e]
-            per_instruction.append({"id": iid, "strict": int(strict), "loose": int(loose)})
-        inst_strict = [p["strict"] for p in per_instruction]
-        inst_loose = [p["loose"] for p in per_instruction]
-        prompt_strict = int(all(inst_strict))
-        prompt_loose = int(all(inst_loose))
-        details = {
-            "prompt_level_strict": prompt_strict,
-            "prompt_level_loose": prompt_loose,
-            "inst_level_strict": inst_strict,
-            "inst_level_loose": inst_loose,
-            "follow_instruction_list": per_instruction,
-        }
-        if errors:
-            details["errors"] = errors
-        return VerifierResult(float(prompt_loose), details)
+        return verdict(CHECKS, ids, kwargs, response, loose_variants(response), **RULES)
