@@ -16,7 +16,7 @@ from .options import DATA_HELP, parse_model_args
 LAZY_COMMANDS = {
     "report": "tulu_eval.report.cli:report",
     "compare-runs": "tulu_eval.report.cli:compare_runs",
-    "pipeline": "tulu_eval.pipeline_cli:pipeline",
+    "pipeline": "tulu_eval.pipeline.cli:pipeline",
     "decontaminate": "tulu_eval.decontam.cli:decontaminate",
     "train-sft": "tulu_eval.train.cli:train_sft",
     "train-dpo": "tulu_eval.train.cli:train_dpo",
@@ -155,7 +155,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
     Generations are cached, so re-running a killed command resumes it.
     """
     from .engine.judge import JudgeConfig  # noqa: PLC0415
-    from .engine.plan import RunConfig
+    from .engine.plan import RunConfig  # noqa: PLC0415
     from .engine.run import run as run_eval  # noqa: PLC0415
     from .results.folder import format_table  # noqa: PLC0415
 

@@ -11,7 +11,7 @@ threshold (default 0.5). Memory grows with the eval index, not with the training
 
 Library use (e.g. a trainer refusing contaminated data)::
 
-    from .scan import decontaminate
+    from tulu_eval.decontam.scan import decontaminate
     report = decontaminate(["sft.jsonl"], suite="dev,unseen")
     if report.contaminated_rows("sft.jsonl"):
         raise SystemExit(report.table())

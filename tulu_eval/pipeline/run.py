@@ -46,7 +46,7 @@ from typing import Any, Callable
 
 import yaml
 
-from .errors import UserError
+from ..errors import UserError
 
 STAMP = "pipeline_eval.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -105,7 +105,7 @@ def load_pipeline(path: str | Path, *, output_dir: str | None = None, limit: int
                   backend: str | None = None, max_tokens: int | None = None, data_dir: str | None = None,
                   check_data: bool = True) -> Pipeline:
     """Read and check a pipeline file and every recipe it names; every mistake is one UserError."""
-    from .train.recipe import coerce  # noqa: PLC0415
+    from ..train.recipe import coerce  # noqa: PLC0415
 
     file = Path(path)
     if not file.is_file():
@@ -161,7 +161,7 @@ def load_pipeline(path: str | Path, *, output_dir: str | None = None, limit: int
 
 
 def _check_eval(spec: EvalSpec, name: str) -> None:
-    from .registry import Registry  # noqa: PLC0415
+    from ..registry import Registry  # noqa: PLC0415
 
     if spec.limit is not None and (not isinstance(spec.limit, int) or isinstance(spec.limit, bool) or spec.limit < 1):
         raise UserError(f"{name}: eval.limit must be a positive integer or null, not {spec.limit!r}")
@@ -178,7 +178,7 @@ def _check_eval(spec: EvalSpec, name: str) -> None:
 
 
 def _check_stage(stage: Stage, where: str, model: str, out: Path, data_dir: str | None, check_data: bool) -> None:
-    from .train.recipe import KINDS, load_recipe, make_trl_config, resolve_recipe_path  # noqa: PLC0415
+    from ..train.recipe import KINDS, load_recipe, make_trl_config, resolve_recipe_path  # noqa: PLC0415
 
     try:
         path = resolve_recipe_path(stage.recipe)
@@ -194,7 +194,7 @@ def _check_stage(stage: Stage, where: str, model: str, out: Path, data_dir: str 
         recipe = load_recipe(path, kind, {**stage.overrides, "model": model, "output_dir": str(out)})
         make_trl_config(recipe, out)
         if check_data:
-            from .train.data import locate  # noqa: PLC0415
+            from ..train.data import locate  # noqa: PLC0415
 
             locate(recipe.data.path, data_dir)
     except UserError as exc:
@@ -223,8 +223,8 @@ def finished(folder: Path) -> dict | None:
 
 def train_stage(pipe: Pipeline, stage: Stage, model: str, data_dir: str | None) -> dict:
     """Run ``tulu-eval train-<kind>`` for one stage in a child process; returns its train_summary.json."""
-    from .procs import child_kwargs  # noqa: PLC0415
-    from .train.run import checkpoints  # noqa: PLC0415
+    from ..procs import child_kwargs  # noqa: PLC0415
+    from ..train.run import checkpoints  # noqa: PLC0415
 
     out = pipe.stage_dir(stage)
     cmd = [sys.executable, "-m", "tulu_eval.cli", f"train-{stage.kind}", "--recipe", stage.recipe_path,
@@ -253,10 +253,10 @@ def _eval_key(pipe: Pipeline, fp: str | None, manifests: list[str]) -> dict:
 def evaluate(pipe: Pipeline, name: str, model: str, manifests: list[str], *, data_dir: str | None,
              cache: str | None, force: bool) -> Path:
     """A run folder for one model, reused when it was made for the same weights and eval settings."""
-    from .engine.plan import RunConfig
-    from .engine.run import run  # noqa: PLC0415
-    from .models import fingerprint, resolve_model  # noqa: PLC0415
-    from .results.folder import INCOMPLETE_FILE, RESULTS_FILE  # noqa: PLC0415
+    from ..engine.plan import RunConfig  # noqa: PLC0415
+    from ..engine.run import run  # noqa: PLC0415
+    from ..models import fingerprint, resolve_model  # noqa: PLC0415
+    from ..results.folder import INCOMPLETE_FILE, RESULTS_FILE  # noqa: PLC0415
 
     out = pipe.eval_dir(name)
     model_arg = None if model in ("bundled", "default") else model
@@ -279,7 +279,7 @@ def evaluate(pipe: Pipeline, name: str, model: str, manifests: list[str], *, dat
 
 def run_pipeline(pipe: Pipeline, *, data_dir: str | None = None, cache: str | None = None,
                  iters: int = 2000, trainer: Callable[..., dict] = train_stage) -> dict:
-    from .decontam.manifest import find_manifests  # noqa: PLC0415
+    from ..decontam.manifest import find_manifests  # noqa: PLC0415
 
     t0 = time.perf_counter()
     pipe.output_dir.mkdir(parents=True, exist_ok=True)
@@ -315,7 +315,7 @@ def run_pipeline(pipe: Pipeline, *, data_dir: str | None = None, cache: str | No
 
 def _warn_if_changed(stage: Stage, out: Path, model: str) -> None:
     """A finished stage whose recipe.yaml differs from what the pipeline now asks for is kept, with a warning."""
-    from .train.recipe import load_recipe  # noqa: PLC0415
+    from ..train.recipe import load_recipe  # noqa: PLC0415
 
     ran = out / "recipe.yaml"
     if not ran.is_file():
@@ -330,11 +330,11 @@ def _warn_if_changed(stage: Stage, out: Path, model: str) -> None:
 
 
 def write_outputs(pipe: Pipeline, run_dirs: list[Path], meta: list[dict], iters: int, seconds: float) -> dict:
-    from .report.compare import pairwise  # noqa: PLC0415
-    from .report.comparison import compare_runs, write_comparison  # noqa: PLC0415
-    from .report.load import load_entries  # noqa: PLC0415
-    from .report.render import write_report  # noqa: PLC0415
-    from .report.stages import stage_rows  # noqa: PLC0415
+    from ..report.compare import pairwise  # noqa: PLC0415
+    from ..report.comparison import compare_runs, write_comparison  # noqa: PLC0415
+    from ..report.load import load_entries  # noqa: PLC0415
+    from ..report.render import write_report  # noqa: PLC0415
+    from ..report.stages import stage_rows  # noqa: PLC0415
 
     names = [m["name"] for m in meta]
     title = f"Pipeline {Path(pipe.source).name}: " + " → ".join(names)

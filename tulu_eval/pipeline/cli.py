@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import DATA_HELP
+from ..options import DATA_HELP
 
 
 @click.command("pipeline")
@@ -40,7 +40,7 @@ def pipeline(pipeline_file, output_dir, limit, backend, max_tokens, data_dir, ca
     OUTPUT_DIR/report.html (stage rows, gains over base and previous stage with paired-bootstrap
     p, dev -> unseen gap per stage), comparison.json (base vs last stage) and pipeline.json.
     """
-    from .pipeline import format_summary, load_pipeline, run_pipeline  # noqa: PLC0415
+    from .run import format_summary, load_pipeline, run_pipeline  # noqa: PLC0415
 
     pipe = load_pipeline(pipeline_file, output_dir=output_dir, limit=limit, backend=backend, max_tokens=max_tokens,
                          data_dir=data_dir)
