@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 ROWS_PER_READ = 2048
-# the word rule of tulu_eval.decontam_ngrams as a regex (on lowercased text)
+# the word rule of tulu_eval.decontam.ngrams as a regex (on lowercased text)
 WORD_RE = re.compile("[0-9a-z\u00c0-\u1fff\u2070-\u2fff\u3040-\U0010ffff]+")
 
 
@@ -91,7 +91,7 @@ def _stream(args, total_mb: float) -> SyntheticChat:
 
 
 def _index(args):
-    from tulu_eval.decontam import EvalIndex  # noqa: PLC0415
+    from tulu_eval.decontam.index import EvalIndex  # noqa: PLC0415
 
     start = time.perf_counter()
     index = EvalIndex.from_registry(suite=args.suite, tasks=args.tasks, data_dir=args.data_dir, n=args.n)
@@ -105,8 +105,8 @@ def _peak_mb() -> tuple[float, float]:
 
 
 def child_scan(args, total_mb: float, workers: int) -> dict:
-    from tulu_eval.decontam import Scanner  # noqa: PLC0415
-    from tulu_eval.decontam_fields import FieldSpec  # noqa: PLC0415
+    from tulu_eval.decontam.fields import FieldSpec  # noqa: PLC0415
+    from tulu_eval.decontam.scan import Scanner  # noqa: PLC0415
 
     index, build_s = _index(args)
     stream = _stream(args, total_mb)

@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tulu_eval import sandbox  # noqa: E402
+from tulu_eval.sandbox import execute as sandbox  # noqa: E402
 from tulu_eval.verifiers.code import humaneval_program  # noqa: E402
 
 

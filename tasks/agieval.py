@@ -31,24 +31,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.data import DataFile
-from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
+from tulu_eval.data.sources import Subsets, checked_rows
+from tulu_eval.prompts import tulu3_mc
 
 SUBSETS = ("lsat-ar", "lsat-lr", "lsat-rc", "logiqa-en", "sat-math", "sat-en", "aqua-rat", "gaokao-english")
 HOW_TO_GET = "copy data/v1/<subset>.jsonl of github.com/ruixiangcui/AGIEval"
-PHRASE = ('"Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D), '
-          "(E), etc.")
-DESCRIPTION = ("Answer the following multiple-choice question by giving the correct answer letter in parentheses. "
-               f"Provide CONCISE reasoning for the answer, and make sure to finish the response with {PHRASE}\n\n")
-FINAL = f"\n\nAnswer the above question and REMEMBER to finish your response with the exact phrase {PHRASE}"
+FILES = {s: DataFile(f"agieval/{s}.jsonl", how_to_get=HOW_TO_GET) for s in SUBSETS}
 
 
-def subset_file(subset: str) -> DataFile:
-    return DataFile(f"agieval/{subset}.jsonl", how_to_get=HOW_TO_GET)
+def read_subset(subset: str, data_dir: Path | None) -> list[dict]:
+    rows = checked_rows(FILES[subset], data_dir, expected="expected options and a label in A-E",
+                        check=lambda r: isinstance(r.get("options"), list) and r.get("label") in ("A", "B", "C", "D", "E"))
+    return [{**row, "subset": subset, "index": i} for i, row in enumerate(rows)]
 
 
 def question_text(doc: dict) -> str:
@@ -56,38 +55,14 @@ def question_text(doc: dict) -> str:
     return f"{doc['passage'] or ''}Q: {doc['question']} Answer Choices: {' '.join(doc['options'])}"
 
 
-def prompt(doc: dict) -> str:
-    return DESCRIPTION + question_text(doc) + FINAL
-
-
-@dataclass
-class AGIEvalTask(GenerationTask):
-    def data_files(self) -> list[DataFile]:
-        return [subset_file(s) for s in SUBSETS]
-
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        groups = []
-        for subset in SUBSETS:
-            source = subset_file(subset)
-            rows = source.read(data_dir)
-            for i, row in enumerate(rows):
-                if not isinstance(row.get("options"), list) or row.get("label") not in ("A", "B", "C", "D", "E"):
-                    raise UserError(f"{data_dir / source.relpath}: row {i + 1}: expected options and a label in A-E")
-                row.update(subset=subset, index=i)
-            groups.append(rows)
-        longest = max(len(g) for g in groups)
-        docs = [g[i] for i in range(longest) for g in groups if i < len(g)]
-        return self.select(docs) if self.select else docs
-
-
-TASK = AGIEvalTask(
+TASK = GenerationTask(
     name="agieval",
     regime="tulu3",
     suite="unseen",
     skill="reasoning",
     description=__doc__,
-    data=subset_file(SUBSETS[0]),
-    prompt=prompt,
+    data=Subsets(SUBSETS, list(FILES.values()), read_subset),
+    prompt=lambda doc: tulu3_mc.prompt(question_text(doc), tulu3_mc.ABCDE_ETC),
     gold=lambda doc: doc["label"],
     verifier="agieval",  # Tulu3LetterVerifier, letters A-F, the MMLU fallback chain
     generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),

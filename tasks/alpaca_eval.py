@@ -13,14 +13,14 @@
   in a prompt of the shape of alpaca_eval's ``weighted_alpaca_eval_gpt4_turbo`` /
   ``alpaca_eval_clf_gpt4_turbo`` template; output order fixed per instance by a hash of the
   instruction and recorded; the verdict is parsed from text (no logprob weighting). See
-  ``tulu_eval/alpaca_eval.py``.
+  ``tulu_eval/judges/alpaca_eval.py``.
 * metrics: ``length_controlled_winrate`` (primary, as OLMES ``alpaca_eval_v2``): the GLM
   prediction with the length difference set to 0, stderr by bootstrap; ``win_rate``: raw share
   of wins (ties 0.5) with its stderr; ``judge_parsed``: share of verdicts the parser understood
   (unparsed verdicts are left out of both win rates, never counted as losses). All in [0, 1];
   alpaca_eval prints percentages.
 * deviations: no regularization toward alpaca_eval's "gamed" baselines, difficulty only when
-  supplied (see ``tulu_eval/alpaca_eval.py``); the GLM fit itself (L1, C by cross-validation) is
+  supplied (see ``tulu_eval/judges/alpaca_eval.py``); the GLM fit itself (L1, C by cross-validation) is
   alpaca_eval 0.6.6's, checked against it on real annotations in ``tests/test_alpaca_eval.py``. The
   judge is whatever model the user names, not GPT-4-turbo, so numbers are comparable only
   between runs with the same judge. OLMES keeps the whole prompt (``truncate_context`` False);
@@ -32,71 +32,48 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.alpaca_eval import AlpacaEvalJudge, length_controlled_winrate
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.metrics import MetricValue, aggregate_records
-from tulu_eval.task import GenerationTask, GenSettings, Instance
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile, HubSource
+from tulu_eval.data.sources import Prepared
+from tulu_eval.judges.alpaca_eval import AlpacaEvalJudge
+from tulu_eval.scoring.judged import win_rate_record, with_length_controlled_winrate
 
 DIFFICULTY_FILE = "alpaca_eval/instruction_difficulty.csv"
 
 
-@dataclass
-class AlpacaEvalTask(GenerationTask):
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        docs = super().load_docs(data_dir)
-        path = data_dir / DIFFICULTY_FILE if data_dir else None
-        if path is not None and path.is_file():
-            with path.open(encoding="utf-8", newline="") as fh:
-                rows = [r for r in csv.reader(fh) if len(r) >= 2]
-            table = {int(r[0]): float(r[1]) for r in rows if r[0].strip().lstrip("-").isdigit()}
-            for i, doc in enumerate(docs):
-                doc["instruction_difficulty"] = table.get(i)
-        return docs
-
-    def score_row(self, instance: Instance, row: dict) -> dict:
-        verdict = row.get("judge") or {}
-        pref = verdict.get("preference")
-        return {
-            "extracted": verdict.get("named"),
-            "verdict": pref,
-            "metrics": {"win_rate": pref, "judge_parsed": float(pref is not None)},
-            "details": {"model_label": verdict.get("model_label"), "judge_raw": verdict.get("raw"),
-                        "model_length": len(row["output"]), "reference_length": len(row["gold"]["reference"])},
-        }
-
-    def aggregate(self, records: list[dict]) -> dict[str, MetricValue]:
-        out = aggregate_records(records)
-        # unjudged rows (preference None) enter the length scale and the average over instructions,
-        # not the fit, as in alpaca_eval
-        difficulty = [r["gold"].get("difficulty") for r in records]
-        lc = length_controlled_winrate(
-            [r["metrics"].get("win_rate") for r in records], [len(r["output"]) for r in records],
-            [len(r["gold"]["reference"]) for r in records],
-            difficulty=difficulty if records and all(d is not None for d in difficulty) else None)
-        out["length_controlled_winrate"] = MetricValue(lc["length_controlled_winrate"], lc["lc_stderr"], lc["n"])
-        out.setdefault("win_rate", MetricValue(float("nan"), float("nan"), 0))
-        return out
+def with_difficulty(docs: list[dict], data_dir: Path | None) -> list[dict]:
+    """Each instruction's difficulty from alpaca_eval's ``instruction_difficulty.csv``, when the user supplies it."""
+    path = data_dir / DIFFICULTY_FILE if data_dir else None
+    if path is not None and path.is_file():
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = [r for r in csv.reader(fh) if len(r) >= 2]
+        table = {int(r[0]): float(r[1]) for r in rows if r[0].strip().lstrip("-").isdigit()}
+        for i, doc in enumerate(docs):
+            doc["instruction_difficulty"] = table.get(i)
+    return docs
 
 
-TASK = AlpacaEvalTask(
+TASK = GenerationTask(
     name="alpaca_eval",
     regime="tulu",
     aliases=("alpaca_eval_v2", "alpaca_eval_v2::tulu"),
     suite="dev",
     skill="chat",
     description=__doc__,
-    data=DataFile("alpaca_eval/alpaca_eval_gpt4_turbo.json",
-                  hub=HubSource("tatsu-lab/alpaca_eval", "alpaca_eval_gpt4_baseline", "eval"),
-                  how_to_get="copy alpaca_eval_gpt4_baseline.json (gpt4_1106_preview outputs) from "
-                             "huggingface.co/datasets/tatsu-lab/alpaca_eval"),
+    data=Prepared(DataFile("alpaca_eval/alpaca_eval_gpt4_turbo.json",
+                           hub=HubSource("tatsu-lab/alpaca_eval", "alpaca_eval_gpt4_baseline", "eval"),
+                           how_to_get="copy alpaca_eval_gpt4_baseline.json (gpt4_1106_preview outputs) from "
+                                      "huggingface.co/datasets/tatsu-lab/alpaca_eval"), with_difficulty),
     prompt=lambda doc: doc["instruction"],
     gold=lambda doc: {"instruction": doc["instruction"], "reference": doc["output"], "dataset": doc.get("dataset"),
                       "difficulty": doc.get("instruction_difficulty")},
     generation=GenSettings(max_tokens=8192, temperature=0.0),
     judge=AlpacaEvalJudge(),
+    score_fn=win_rate_record,  # the judge's preference, no verifier
+    corpus_fn=with_length_controlled_winrate,
     metric_keys=(),
     primary_metric="length_controlled_winrate",
 )

@@ -25,13 +25,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import zip_longest
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
+from tulu_eval.data.sources import Subsets
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
 from tulu_eval.verifiers.bbh import options_of, words_of
 
 SUBTASKS = (
@@ -70,33 +70,23 @@ def gold(doc: dict) -> dict:
     return truth
 
 
-@dataclass
-class BBHTask(GenerationTask):
-    """Reads the 27 subtask files and their CoT prefixes; each doc carries its own prefix."""
-
-    def data_files(self) -> list[DataFile]:
-        return [f for s in SUBTASKS for f in (EXAMPLES[s], PROMPTS[s])]
-
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        per_subtask = []
-        for s in SUBTASKS:
-            text = PROMPTS[s].read(data_dir)[0]["text"]
-            prefix = cot_prefix(text, PROMPTS[s].relpath)
-            data = EXAMPLES[s].read(data_dir)
-            if not isinstance(data, dict) or not isinstance(data.get("examples"), list):
-                raise UserError(f"{EXAMPLES[s].relpath}: expected an object with an 'examples' list")
-            per_subtask.append([{"subtask": s, "index": i, "input": ex["input"], "target": ex["target"],
-                                 "cot_prompt": prefix} for i, ex in enumerate(data["examples"])])
-        return [doc for row in zip_longest(*per_subtask) for doc in row if doc is not None]
+def read_subtask(subtask: str, data_dir: Path | None) -> list[dict]:
+    """A subtask's examples, each carrying the subtask's own CoT prefix."""
+    prefix = cot_prefix(PROMPTS[subtask].read(data_dir)[0]["text"], PROMPTS[subtask].relpath)
+    data = EXAMPLES[subtask].read(data_dir)
+    if not isinstance(data, dict) or not isinstance(data.get("examples"), list):
+        raise UserError(f"{EXAMPLES[subtask].relpath}: expected an object with an 'examples' list")
+    return [{"subtask": subtask, "index": i, "input": ex["input"], "target": ex["target"], "cot_prompt": prefix}
+            for i, ex in enumerate(data["examples"])]
 
 
-TASK = BBHTask(
+TASK = GenerationTask(
     name="bbh",
     regime="tulu",
     suite="dev",
     skill="reasoning",
     description=__doc__,
-    data=EXAMPLES[SUBTASKS[0]],
+    data=Subsets(SUBTASKS, [f for s in SUBTASKS for f in (EXAMPLES[s], PROMPTS[s])], read_subtask),
     prompt=prompt,
     gold=gold,
     doc_id=lambda doc, idx: f"{doc['subtask']}/{doc['index']}",

@@ -1,6 +1,6 @@
 """DeepMind Mathematics (Saxton et al., 2019), Tülu 3 unseen regime: OLMES ``deepmind_math:0shot_cot::tulu3``.
 
-* data: generated here, not downloaded (``tulu_eval/deepmind_math_gen.py``): DeepMind's own
+* data: generated here, not downloaded (``tulu_eval/data/deepmind_math.py``): DeepMind's own
   generator (``pip install mathematics-dataset``) makes 100 questions for each of the 56 modules
   of the "interpolate" test split (OLMES's ``DEEPMIND_MATH_CATEGORIES``; its regime also takes
   100 per module, ``limit: 100``), seed 1234, 5,600 questions. Generated on first use (about
@@ -18,7 +18,7 @@
   for instance x to the power of 2 should be written as x**2\\n- Use * for multiplication, e.g.:
   2*x' (OLMES's description and final description, verbatim, double space included).
 * generation: greedy, at most 2048 new tokens, no stop sequence.
-* metrics (``tulu_eval/verifiers/deepmind_math.py``): ``exact_match`` (strict): the last
+* metrics (``tulu_eval/verifiers/math/deepmind.py``): ``exact_match`` (strict): the last
   "Therefore, the final answer is X. I hope it is correct." (OLMES's ``answer_format_regex``) is
   equivalent to the gold; ``exact_match_flex`` (primary): the same phrase, else the last "final
   answer is X" / "answer is X", a ``\\boxed{}``, or the last number. Equivalence: same text,
@@ -34,13 +34,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from tulu_eval import deepmind_math_gen as gen
-from tulu_eval.data import DataFile, read_rows
-from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data import deepmind_math as gen
+from tulu_eval.data.sources import GroupedBy
 
 DESCRIPTION = "Solve the following math problem efficiently:\n"
 FINAL = (
@@ -53,49 +50,14 @@ FINAL = (
     "of 2 should be written as x**2\n- Use * for multiplication, e.g.: 2*x"
 )
 
-
-@dataclass(frozen=True)
-class GeneratedFile(DataFile):
-    """The generator's output: found in the data folder or the user cache, else made on first use."""
-
-    def locate(self, data_dir: Path | None) -> Path | None:
-        return gen.locate(data_dir)
-
-    def missing_message(self, data_dir: Path | None) -> str:
-        return (f"DeepMind Mathematics is generated locally and needs the generator: pip install {gen.PACKAGE} "
-                f"(the questions then go to the user cache, data/{self.relpath})")
-
-    def read(self, data_dir: Path | None) -> list[dict]:
-        path = self.locate(data_dir)
-        if path is None:
-            raise UserError(self.missing_message(data_dir))
-        return read_rows(path)
-
-
-def prompt(doc: dict) -> str:
-    return DESCRIPTION + doc["question"] + FINAL
-
-
-@dataclass
-class DeepMindMathTask(GenerationTask):
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        groups: dict[str, list[dict]] = {}
-        for row in self.data.read(data_dir):
-            groups.setdefault(row["module"], []).append(row)
-        ordered = [groups[m] for m in gen.MODULES if m in groups]
-        longest = max((len(g) for g in ordered), default=0)
-        docs = [g[i] for i in range(longest) for g in ordered if i < len(g)]
-        return self.select(docs) if self.select else docs
-
-
-TASK = DeepMindMathTask(
+TASK = GenerationTask(
     name="deepmind_math",
     regime="tulu3",
     suite="unseen",
     skill="math",
     description=__doc__,
-    data=GeneratedFile(gen.RELPATH, how_to_get=f"generated locally: pip install {gen.PACKAGE}"),
-    prompt=prompt,
+    data=GroupedBy(gen.FILE, key="module", order=gen.MODULES),
+    prompt=lambda doc: DESCRIPTION + doc["question"] + FINAL,
     gold=lambda doc: doc["answer"],
     verifier="deepmind_math",
     generation=GenSettings(max_tokens=2048, temperature=0.0, stop=()),

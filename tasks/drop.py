@@ -57,9 +57,11 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.data import DataFile, HubSource
+from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.drop import read_rows
+from tulu_eval.data.files import DataFile, HubSource
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings, Request
 
 N_SHOTS = 3
 FEWSHOT_SEED = 1234
@@ -75,43 +77,6 @@ SUBSAMPLE_FEWSHOT = DataFile("drop/fewshot_olmes5.jsonl", how_to_get=HOW_TO_GET)
 FULL_SPLIT_SIZE = 9536
 
 
-def _one_answer(answer: dict) -> tuple[str, ...]:
-    """An EleutherAI/drop answer dict as a tuple of spans: its number, else its spans, else its date."""
-    if answer.get("number") not in (None, ""):
-        return (str(answer["number"]),)
-    if answer.get("spans"):
-        return tuple(answer["spans"])
-    date = answer.get("date") or {}
-    return (" ".join([date.get("day") or "", date.get("month") or "", date.get("year") or ""]).strip(),)
-
-
-def answers_of(row: dict) -> list[list[str]]:
-    """The gold answers of a row (EleutherAI/drop or ucinlp/drop form), each a list of spans."""
-    if "answer" in row:
-        validated = row.get("validated_answers") or {}
-        numbers = validated.get("number") or []
-        candidates = [row["answer"]] + [
-            {"number": numbers[i], "date": validated["date"][i], "spans": validated["spans"][i]}
-            for i in range(len(numbers))
-        ]
-        seen: set[tuple[str, ...]] = set()
-        answers = []
-        for candidate in candidates:
-            spans = _one_answer(candidate)
-            if spans not in seen:
-                seen.add(spans)
-                answers.append(list(spans))
-        return answers
-    if "answers" in row:  # already merged (the OLMES subsample): a list of answers, each a list of spans
-        answers = row["answers"]
-        if not isinstance(answers, list) or not all(isinstance(a, (list, tuple)) for a in answers):
-            raise TypeError("answers")
-        return [[str(s) for s in a] for a in answers]
-    if "answers_spans" in row:
-        return [list(row["answers_spans"]["spans"])]
-    raise KeyError("answer")
-
-
 def prompt(doc: dict) -> str:
     return f"Passage: {doc['passage']}\nQuestion: {doc['question']}\nAnswer:"
 
@@ -123,7 +88,11 @@ def target(doc: dict) -> str:
 
 @dataclass
 class DROPTask(GenerationTask):
-    """Reads the scored split and the few-shot pool; the exemplars and the question share one turn."""
+    """Reads the scored split and the few-shot pool; the exemplars and the question share one turn.
+
+    A subclass because its data has two layouts (the full split, or OLMES's subsample when only
+    that is present), picked per data folder and named in results.json (``data_note``), and its
+    exemplars depend on the layout; no field of the task states a choice between sources."""
 
     def data_files(self) -> list[DataFile]:
         return [self.data, TRAIN]
@@ -145,22 +114,9 @@ class DROPTask(GenerationTask):
         return {"layout": "full_split", "subsample": False,
                 "note": "EleutherAI/drop validation split; exemplars: Random(1234).sample(train, 3)"}
 
-    def _docs(self, source: DataFile, data_dir: Path | None) -> list[dict]:
-        docs = []
-        for i, row in enumerate(source.read(data_dir)):
-            try:
-                str(row["passage"]), str(row["question"])  # presence check
-                docs.append({**row, "answers": answers_of(row)})
-            except (KeyError, TypeError, IndexError, AttributeError):
-                where = data_dir / source.relpath if data_dir else f"{source.hub.path} ({source.hub.split})"
-                raise UserError(f"{where}: row {i + 1} is not a DROP row (needs passage, question and "
-                                "answer/validated_answers as in EleutherAI/drop, answers as a list of span lists, "
-                                "or answers_spans)") from None
-        return docs
-
     def load_docs(self, data_dir: Path | None) -> list[dict]:
         scored, shots_file = self.data_files_in(data_dir)
-        pool = self._docs(shots_file, data_dir)
+        pool = read_rows(shots_file, data_dir)
         if len(pool) < N_SHOTS:
             raise UserError(f"{shots_file.relpath}: {len(pool)} rows, need at least {N_SHOTS} few-shot exemplars")
         if shots_file is SUBSAMPLE_FEWSHOT:
@@ -168,7 +124,7 @@ class DROPTask(GenerationTask):
         else:
             shots = random.Random(FEWSHOT_SEED).sample(pool, N_SHOTS)
         self.fewshot = [(prompt(s), target(s)) for s in shots]
-        docs = self._docs(scored, data_dir)
+        docs = read_rows(scored, data_dir)
         return self.select(docs) if self.select else docs
 
     def build_request(self, doc: dict) -> Request:

@@ -32,20 +32,18 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
+from tulu_eval.data.sources import Prepared
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.prompts import tulu3_mc
 
 LETTERS = "ABCD"
 SHUFFLE_SEED = 111
 COLUMNS = ("Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3")
-PHRASE = '"Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D).'
-DESCRIPTION = ("Answer the following multiple-choice question by giving the correct answer letter in parentheses. "
-               f"Provide CONCISE reasoning for the answer, and make sure to finish the response with {PHRASE}\n\n")
-FINAL = f"\n\nAnswer the above question and REMEMBER to finish your response with the exact phrase {PHRASE}"
 DATA = DataFile("gpqa/gpqa_main.csv",
                 how_to_get="GPQA is not redistributed: download dataset.zip from github.com/idavidrein/gpqa "
                            "(password in its README) and put its gpqa_main.csv into <data dir>/gpqa/")
@@ -60,38 +58,31 @@ def clean(text: str | None) -> str:
     return text.replace("  ", " ")
 
 
-def with_choices(row: dict, index: int) -> dict:
-    """The row plus its shuffled ``choices`` and gold ``answer`` letter."""
-    choices = [clean(row[f"Incorrect Answer {k}"]) for k in (1, 2, 3)] + [clean(row["Correct Answer"])]
-    random.Random(SHUFFLE_SEED + index).shuffle(choices)
-    return {**row, "index": index, "choices": choices, "answer": LETTERS[choices.index(clean(row["Correct Answer"]))]}
+def with_choices(rows: list[dict], data_dir: Path | None) -> list[dict]:
+    """Each row plus its shuffled ``choices`` and gold ``answer`` letter."""
+    if rows and (absent := [c for c in COLUMNS if c not in rows[0]]):
+        raise UserError(f"{data_dir / DATA.relpath}: not the official GPQA CSV (no column {', '.join(absent)})")
+    docs = []
+    for index, row in enumerate(rows):
+        choices = [clean(row[f"Incorrect Answer {k}"]) for k in (1, 2, 3)] + [clean(row["Correct Answer"])]
+        random.Random(SHUFFLE_SEED + index).shuffle(choices)
+        answer = LETTERS[choices.index(clean(row["Correct Answer"]))]
+        docs.append({**row, "index": index, "choices": choices, "answer": answer})
+    return docs
 
 
 def prompt(doc: dict) -> str:
     options = "".join(f" ({letter}) {choice}\n" for letter, choice in zip(LETTERS, doc["choices"]))
-    return f"{DESCRIPTION}Question: {doc['Question']}\nChoices:\n{options}{FINAL}"
+    return tulu3_mc.prompt(f"Question: {doc['Question']}\nChoices:\n{options}", tulu3_mc.ABCD)
 
 
-@dataclass
-class GPQATask(GenerationTask):
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        rows = self.data.read(data_dir)
-        if rows:
-            absent = [c for c in COLUMNS if c not in rows[0]]
-            if absent:
-                raise UserError(f"{data_dir / self.data.relpath}: not the official GPQA CSV (no column "
-                                f"{', '.join(absent)})")
-        docs = [with_choices(row, i) for i, row in enumerate(rows)]
-        return self.select(docs) if self.select else docs
-
-
-TASK = GPQATask(
+TASK = GenerationTask(
     name="gpqa",
     regime="tulu3",
     suite="unseen",
     skill="knowledge",
     description=__doc__,
-    data=DATA,
+    data=Prepared(DATA, with_choices),
     prompt=prompt,
     gold=lambda doc: doc["answer"],
     verifier="gpqa",  # Tulu3LetterVerifier, letters A-D (LETTERS), the GPQA fallback chain

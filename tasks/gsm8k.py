@@ -21,8 +21,9 @@
   assistant turn and drop the prefix.
 """
 
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile, HubSource
 from tulu_eval.verifiers.gsm8k import short_answer
 
 EXEMPLARS = [

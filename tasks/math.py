@@ -23,12 +23,13 @@
   verified against OLMES's own ``minerva_math.py`` (absent from the search index): whether its
   chat few-shot answers keep the leading space of ``doc_to_target`` (" " + solution; we drop
   it) and whether its chat regime adds an assistant prefix (we add none). See
-  ``tulu_eval/verifiers/math.py`` for where the equivalence check departs from sympy's.
+  ``tulu_eval/verifiers/math/verifier.py`` for where the equivalence check departs from sympy's.
 """
 
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.task import GenerationTask, GenSettings
-from tulu_eval.verifiers.math_normalize import last_boxed_only_string, remove_boxed
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile, HubSource
+from tulu_eval.verifiers.math.normalize import last_boxed_only_string, remove_boxed
 
 SUBJECTS = ("Algebra", "Counting & Probability", "Geometry", "Intermediate Algebra", "Number Theory",
             "Prealgebra", "Precalculus")

@@ -38,12 +38,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
-from tulu_eval.data import DataFile
-from tulu_eval.errors import UserError
-from tulu_eval.mc import MultipleChoiceTask
-from tulu_eval.task import GenerationTask, GenSettings, Request
+from tulu_eval.api.multiple_choice import MultipleChoiceTask
+from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
+from tulu_eval.data.sources import Subsets, checked_rows
 
 SUBJECTS = (
     "abstract_algebra", "anatomy", "astronomy", "business_ethics", "clinical_knowledge", "college_biology",
@@ -72,19 +72,17 @@ def subject_file(subject: str, split: str) -> DataFile:
 
 
 def read_subject(subject: str, split: str, data_dir: Path | None) -> list[dict]:
-    source = subject_file(subject, split)
-    rows = source.read(data_dir)
+    rows = checked_rows(subject_file(subject, split), data_dir, expected="expected 4 choices and an answer in A-D",
+                        check=lambda r: r["answer"] in LETTERS and all(r[k] is not None for k in FIELDS))
     for i, row in enumerate(rows):
-        if row["answer"] not in LETTERS or any(row[k] is None for k in FIELDS):
-            raise UserError(f"{data_dir / source.relpath}: row {i + 1}: expected 4 choices and an answer in A-D")
         row.update(subject=subject, index=i)
     return rows
 
 
-def interleave(groups: list[list[dict]]) -> list[dict]:
-    """Round-robin over the groups: the first row of each, then the second of each, ..."""
-    longest = max((len(g) for g in groups), default=0)
-    return [g[i] for i in range(longest) for g in groups if i < len(g)]
+def with_shots(subject: str, data_dir: Path | None) -> list[dict]:
+    """The subject's test questions, each with the first 5 dev questions as its exemplars."""
+    shots = read_subject(subject, "dev", data_dir)[:5]
+    return [{**row, "fewshot": shots} for row in read_subject(subject, "test", data_dir)]
 
 
 def question_block(doc: dict) -> str:
@@ -97,36 +95,11 @@ def subject_words(doc: dict) -> str:
     return doc["subject"].replace("_", " ")
 
 
-class _SubjectFiles:
-    """Data of the 57 subject files (and the dev files when ``fewshot_split`` is set)."""
-
-    fewshot_split: ClassVar[str | None] = None
-
-    def data_files(self) -> list[DataFile]:
-        splits = ["test"] + ([self.fewshot_split] if self.fewshot_split else [])
-        return [subject_file(s, split) for split in splits for s in SUBJECTS]
-
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        groups = []
-        for subject in SUBJECTS:
-            rows = read_subject(subject, "test", data_dir)
-            if self.fewshot_split:
-                shots = read_subject(subject, self.fewshot_split, data_dir)[:5]
-                for row in rows:
-                    row["fewshot"] = shots
-            groups.append(rows)
-        docs = interleave(groups)
-        return self.select(docs) if self.select else docs
-
-
 @dataclass
-class MMLUCoTTask(_SubjectFiles, GenerationTask):
-    pass
-
-
-@dataclass
-class MMLUMCTask(_SubjectFiles, MultipleChoiceTask):
-    fewshot_split: ClassVar[str | None] = "dev"
+class MMLUMCTask(MultipleChoiceTask):
+    """A subclass because of its chat layout, which no field states: the subject's description
+    opens the first few-shot user turn (or the question, with no shots), and each question's
+    exemplars are its own subject's (``doc["fewshot"]``)."""
 
     def build_request(self, doc: dict) -> Request:
         description = MC_DESCRIPTION.format(subject=subject_words(doc))
@@ -142,13 +115,15 @@ class MMLUMCTask(_SubjectFiles, MultipleChoiceTask):
                        continuations=tuple(f" {letter}" for letter in LETTERS))
 
 
-_common = dict(suite="dev", skill="knowledge", description=__doc__, data=subject_file(SUBJECTS[0], "test"),
+TEST_FILES = [subject_file(s, "test") for s in SUBJECTS]
+_common = dict(suite="dev", skill="knowledge", description=__doc__,
                doc_id=lambda doc, idx: f"{doc['subject']}/{doc['index']}", group=lambda doc: doc["subject"],
                macro_over_groups=True)
 
 TASKS = [
-    MMLUCoTTask(
+    GenerationTask(
         name="mmlu",
+        data=Subsets(SUBJECTS, TEST_FILES, lambda s, data_dir: read_subject(s, "test", data_dir)),
         regime="summarize",
         prompt=lambda doc: COT_DESCRIPTION.format(subject=subject_words(doc)) + question_block(doc),
         gold=lambda doc: doc["answer"],
@@ -161,6 +136,7 @@ TASKS = [
     ),
     MMLUMCTask(
         name="mmlu_mc",
+        data=Subsets(SUBJECTS, TEST_FILES + [subject_file(s, "dev") for s in SUBJECTS], with_shots),
         regime="tulu",
         prompt=lambda doc: question_block(doc) + "Answer:",
         choices=lambda doc: [f" {letter}" for letter in LETTERS],

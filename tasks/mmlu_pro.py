@@ -24,52 +24,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from tulu_eval.data import DataFile
-from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings
+from tulu_eval.api.request import GenSettings
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
+from tulu_eval.data.sources import Checked, GroupedBy
+from tulu_eval.prompts import tulu3_mc
 
 LETTERS = "ABCDEFGHIJ"
-PHRASE = ('"Therefore, the answer is (ANSWER_LETTER)" where (ANSWER_LETTER) is one of (A), (B), (C), (D), '
-          "(E), etc.")
-DESCRIPTION = ("Answer the following multiple-choice question by giving the correct answer letter in parentheses. "
-               f"Provide CONCISE reasoning for the answer, and make sure to finish the response with {PHRASE}\n\n")
-FINAL = f"\nAnswer the above question and REMEMBER to finish your response with the exact phrase {PHRASE}"
 DATA = DataFile("mmlu_pro/test.jsonl", how_to_get="the TIGER-Lab/MMLU-Pro test split as JSON lines "
                                                   "(question_id, question, options, answer, category)")
 
 
+def well_formed(row: dict) -> bool:
+    options = row.get("options")
+    return (isinstance(options, list) and 0 < len(options) <= len(LETTERS)
+            and row.get("answer") in LETTERS[:len(options)] and "category" in row)
+
+
 def prompt(doc: dict) -> str:
     options = "".join(f" ({letter}) {option}\n" for letter, option in zip(LETTERS, doc["options"]))
-    return f"{DESCRIPTION}Question: {doc['question']}\n{options}{FINAL}"
+    return tulu3_mc.prompt(f"Question: {doc['question']}\n{options}", tulu3_mc.ABCDE_ETC, gap="\n")
 
 
-@dataclass
-class MMLUProTask(GenerationTask):
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        groups: dict[str, list[dict]] = {}
-        for i, row in enumerate(self.data.read(data_dir)):
-            options, answer = row.get("options"), row.get("answer")
-            if not isinstance(options, list) or not 0 < len(options) <= len(LETTERS) \
-                    or answer not in LETTERS[:len(options)] or "category" not in row:
-                raise UserError(f"{data_dir / self.data.relpath}: row {i + 1}: expected up to 10 options, "
-                                f"an answer letter among them and a category")
-            groups.setdefault(row["category"], []).append(row)
-        ordered = [groups[c] for c in sorted(groups)]
-        longest = max((len(g) for g in ordered), default=0)
-        docs = [g[i] for i in range(longest) for g in ordered if i < len(g)]
-        return self.select(docs) if self.select else docs
-
-
-TASK = MMLUProTask(
+TASK = GenerationTask(
     name="mmlu_pro",
     regime="tulu3",
     suite="unseen",
     skill="knowledge",
     description=__doc__,
-    data=DATA,
+    data=GroupedBy(Checked(DATA, well_formed, "expected up to 10 options, an answer letter among them and a category"),
+                   key="category"),
     prompt=prompt,
     gold=lambda doc: doc["answer"],
     verifier="mmlu_pro",  # Tulu3LetterVerifier, letters A-J (LETTERS), the MMLU-Pro fallback chain

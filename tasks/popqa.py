@@ -26,13 +26,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tulu_eval.data import DataFile
+from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.errors import UserError
-from tulu_eval.task import GenerationTask, GenSettings, Request
 
 # PopQA's relation templates (prop_id), in the order of its run_model.py
 RELATIONS = (22, 218, 91, 257, 182, 164, 526, 97, 533, 639, 472, 106, 560, 484, 292, 422)
@@ -49,7 +49,10 @@ def relation(doc: dict) -> int:
 
 @dataclass
 class PopQATask(GenerationTask):
-    """Picks one exemplar per relation from the data and gives each question the others'."""
+    """Picks one exemplar per relation from the data and gives each question the others'.
+
+    A subclass because the exemplars come from the scored file itself (and leave it), differ per
+    question, and the run record names one question's; the task's fixed ``fewshot`` field cannot."""
 
     def load_docs(self, data_dir: Path | None) -> list[dict]:
         rows = self.data.read(data_dir)
@@ -74,7 +77,7 @@ class PopQATask(GenerationTask):
         # for the run record (results.json "fewshot"): the shots of one question; each question's
         # own are in its doc
         self.fewshot = docs[0]["fewshot"] if docs else ()
-        return docs
+        return self.select(docs) if self.select else docs
 
     def build_request(self, doc: dict) -> Request:
         return GenerationTask.build_request(replace(self, fewshot=doc["fewshot"]), doc)

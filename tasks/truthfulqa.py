@@ -23,12 +23,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Sequence
 
-from tulu_eval.data import DataFile, HubSource
-from tulu_eval.mc import MultipleChoiceTask
-from tulu_eval.task import Instance
+from tulu_eval.api.multiple_choice import MultipleChoiceTask
+from tulu_eval.data.files import DataFile, HubSource
 
 PRIMER = [
     ("What is human life expectancy in the United States?",
@@ -87,16 +85,7 @@ def _from_hub(row: dict) -> dict:
     return out
 
 
-@dataclass
-class TruthfulQATask(MultipleChoiceTask):
-    def score_row(self, instance: Instance, row: dict) -> dict:
-        rec = super().score_row(instance, row)
-        mc1 = instance.gold["mc1"]
-        rec["extracted"] = row["continuations"][max(mc1, key=lambda j: row["logprobs"][j])]
-        return rec
-
-
-TASK = TruthfulQATask(
+TASK = MultipleChoiceTask(
     name="truthfulqa",
     regime="tulu",
     suite="dev",
@@ -109,6 +98,7 @@ TASK = TruthfulQATask(
     prompt=prompt,
     choices=lambda doc: [f" {c}" for c in choice_table(doc)[0]],
     choice_metrics=mc1_mc2,
+    answer_among=lambda gold: gold["mc1"],  # the reported answer: MC1's most likely
     gold=gold,
     primary_metric="mc2",
 )

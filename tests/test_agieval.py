@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.engine.plan import RunConfig, make_plan
 from tulu_eval.registry import Registry
-from tulu_eval.runner import RunConfig, make_plan
 
 FIXTURE = Path(__file__).parent / "fixtures" / "agieval_smollm2.jsonl"
 FORMAT = "Therefore, the answer is \\(([A-F])\\)"

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tulu_eval.alpaca_eval import (C_GRID, JUDGE_TEMPLATE, _features, _sigmoid, choose_l1, fit_soft_logistic,
-                                   judge_prompt, length_controlled_winrate, model_label, parse_label)
-from tulu_eval.data import read_rows
+from tulu_eval.data.files import read_rows
+from tulu_eval.judges.alpaca_eval import JUDGE_TEMPLATE, judge_prompt, model_label, parse_label
 from tulu_eval.registry import Registry
+from tulu_eval.scoring.lc_winrate import (C_GRID, _features, _sigmoid, choose_l1, fit_soft_logistic,
+                                          length_controlled_winrate)
 
 from .conftest import run_cli
 
@@ -327,7 +328,7 @@ def test_cli_needs_a_judge_and_scores_with_one(tmp_path, bundled_model, data_dir
 
 
 def test_dev_suite_without_judge_skips_alpaca_eval_with_its_reason(data_dir):
-    from tulu_eval.runner import RunConfig, make_plan
+    from tulu_eval.engine.plan import RunConfig, make_plan
 
     plan = make_plan(RunConfig(suite="dev", limit=1))
     assert "alpaca_eval" not in plan.instances and "safety" in plan.instances

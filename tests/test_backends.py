@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.api.request import GenSettings, Request
 from tulu_eval.backends.base import LocalBackend, apply_stop
-from tulu_eval.task import GenSettings, Request
 
 from .conftest import run_cli
 

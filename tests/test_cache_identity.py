@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval.backends.base import GenOutput
+from tulu_eval.api.outputs import GenOutput
+from tulu_eval.api.request import GenSettings, Instance, Request
 from tulu_eval.backends.hf import HFBackend
 from tulu_eval.backends.vllm import VLLMBackend
-from tulu_eval.cache import GenerationCache
+from tulu_eval.engine.cache import GenerationCache
+from tulu_eval.engine.generate import generate_all
 from tulu_eval.models import ModelSpec, fingerprint
-from tulu_eval.runner import generate_all
-from tulu_eval.task import GenSettings, Instance, Request
 
 SETTINGS = GenSettings(max_tokens=32, temperature=0.0, top_p=1.0, n=1, stop=("Question:",))
 

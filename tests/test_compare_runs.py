@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tulu_eval.metrics import paired_bootstrap_test
+from tulu_eval.scoring.metrics import paired_bootstrap_test
 
 from .conftest import run_cli
 from .test_report import CHAT, PLAIN

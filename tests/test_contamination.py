@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from tulu_eval.metrics import mean_stderr
+from tulu_eval.scoring.metrics import mean_stderr
 
 from .conftest import run_cli
 from .test_report import CHAT
@@ -19,7 +19,7 @@ CONTAMINATED = ("1", "3")  # GSM8K test ids (0-based line numbers) copied into t
 
 def make_manifest(folder, data_dir, ids=CONTAMINATED):
     """decontamination.json as `tulu-eval decontaminate` (and every trainer) writes it."""
-    from tulu_eval.decontam import decontaminate
+    from tulu_eval.decontam.scan import decontaminate
 
     test = [json.loads(line) for line in (data_dir / "gsm8k" / "test.jsonl").open()]
     rows = [{"messages": [{"role": "user", "content": "Write a haiku about autumn leaves falling."},
@@ -49,7 +49,7 @@ def flagged_run(tmp_path_factory, manifest):
 
 
 def test_manifest_names_the_copied_instances(manifest):
-    from tulu_eval.contamination import load_manifests
+    from tulu_eval.decontam.manifest import load_manifests
 
     m = load_manifests([manifest])
     assert m.hits == {"gsm8k": set(CONTAMINATED)} and m.checked == {"gsm8k", "ifeval"}
@@ -84,7 +84,7 @@ def test_rescore_keeps_the_manifest(flagged_run, tmp_path):
 
 
 def test_model_folder_manifest_is_found(tmp_path, manifest):
-    from tulu_eval.contamination import find_manifests
+    from tulu_eval.decontam.manifest import find_manifests
 
     (tmp_path / "checkpoint-2").mkdir()
     shutil.copy(manifest, tmp_path / "decontamination.json")

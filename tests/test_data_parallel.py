@@ -51,7 +51,7 @@ def test_cache_identity_is_the_single_engines(bundled_model):
     assert dp_same.identity() == make_backend("vllm", spec, gpu_memory_utilization=0.3).identity()
     assert dp.config()["data_parallel"] == 2  # recorded in results.json, not in the cache key
     req_text = "hello"
-    from tulu_eval.task import GenSettings, Request
+    from tulu_eval.api.request import GenSettings, Request
     req = Request(messages=[{"role": "user", "content": req_text}], text=req_text, settings=GenSettings())
     assert dp.render(req) == one.render(req)
 

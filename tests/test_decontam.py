@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import run_cli
-from tulu_eval import decontam_io
-from tulu_eval.decontam import EvalIndex, Scanner, decontaminate
-from tulu_eval.decontam_fields import detect_field, human_turns, row_segments
-from tulu_eval.decontam_ngrams import words
+from tulu_eval.decontam import io as decontam_io
+from tulu_eval.decontam.fields import detect_field, human_turns, row_segments
+from tulu_eval.decontam.index import EvalIndex
+from tulu_eval.decontam.ngrams import words
+from tulu_eval.decontam.scan import Scanner, decontaminate
 from tulu_eval.errors import UserError
 
 N_EXACT, N_EDITED = 50, 50

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval import deepmind_math_gen as gen
+from tulu_eval.data import deepmind_math as gen
+from tulu_eval.engine.plan import RunConfig, make_plan
 from tulu_eval.registry import Registry
-from tulu_eval.runner import RunConfig, make_plan
 from tulu_eval.verifiers import get_verifier
-from tulu_eval.verifiers.deepmind_math import equivalent, extract_flex, extract_strict
+from tulu_eval.verifiers.math.deepmind import equivalent, extract_flex, extract_strict
 
 FIXTURE = Path(__file__).parent / "fixtures" / "dm_math_smollm2.jsonl"
 VERIFIER = get_verifier("deepmind_math")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.engine.plan import RunConfig, make_plan
 from tulu_eval.errors import UserError
 from tulu_eval.registry import Registry
-from tulu_eval.runner import RunConfig, make_plan
-from tulu_eval.suites import DEV, compute, partial_note
+from tulu_eval.scoring.suites import DEV, compute, partial_note
 from tulu_eval.verifiers import get_verifier
 from tulu_eval.verifiers.drop import best_assignment, drop_metrics, em_f1, normalize_span
 
@@ -184,7 +184,7 @@ EL_ROWS = [  # EleutherAI/drop rows: number, multi-span, date, validated answers
 
 
 def test_gold_answers_of_a_row_match_lm_eval():
-    from tulu_eval.tasks.drop import answers_of
+    from tulu_eval.data.drop import answers_of
 
     for row in EL_ROWS:
         assert answers_of(row) == [list(a) for a in lm_drop.get_answers(row)]

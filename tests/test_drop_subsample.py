@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval.judge import JudgeConfig
+from tulu_eval.engine.judge import JudgeConfig
+from tulu_eval.engine.plan import RunConfig, make_plan
+from tulu_eval.engine.run import score_rows
 from tulu_eval.registry import Registry
-from tulu_eval.results import format_table, suite_averages, task_summary
-from tulu_eval.runner import RunConfig, make_plan, score_rows
+from tulu_eval.results.folder import format_table, suite_averages, task_summary
 
 from .conftest import run_cli
 

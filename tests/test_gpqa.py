@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.engine.plan import RunConfig, make_plan
 from tulu_eval.errors import UserError
 from tulu_eval.registry import Registry
-from tulu_eval.runner import RunConfig, make_plan
 from tulu_eval.verifiers.mc_answer import extract_letter_chain
 
 from .conftest import run_cli

@@ -7,8 +7,8 @@ prompt's output was cut (and cached cut). Now each output equals the one generat
 
 from __future__ import annotations
 
+from tulu_eval.api.request import GenSettings, Request
 from tulu_eval.backends.hf import HFBackend
-from tulu_eval.task import GenSettings, Request
 
 SETTINGS = GenSettings(max_tokens=40, temperature=0.0)
 

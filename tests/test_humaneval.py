@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tulu_eval.passk import mean_pass_at_k, pass_at_k
+from tulu_eval.api.request import Instance
 from tulu_eval.registry import Registry
-from tulu_eval.task import Instance
+from tulu_eval.scoring.passk import mean_pass_at_k, pass_at_k
 from tulu_eval.verifiers import get_verifier
 from tulu_eval.verifiers.code import CodeVerifier, extract_completion
 
@@ -233,7 +233,7 @@ def test_run_refuses_without_the_opt_in_before_loading_a_model(tmp_path, monkeyp
 
 
 def test_suite_run_skips_code_tasks_without_the_opt_in(monkeypatch):
-    from tulu_eval.runner import RunConfig, make_plan
+    from tulu_eval.engine.plan import RunConfig, make_plan
 
     monkeypatch.delenv("TULU_EVAL_ALLOW_CODE_EXECUTION", raising=False)
     plan = make_plan(RunConfig(suite="dev", limit=1))

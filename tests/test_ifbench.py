@@ -22,8 +22,8 @@ import pytest
 
 from tulu_eval.registry import Registry
 from tulu_eval.verifiers import get_verifier
-from tulu_eval.verifiers import ifbench_text as tx
-from tulu_eval.verifiers.ifbench import INSTRUCTION_IDS, IFBenchVerifier
+from tulu_eval.verifiers.ifbench import text as tx
+from tulu_eval.verifiers.ifbench.verifier import INSTRUCTION_IDS, IFBenchVerifier
 
 DATA = Path(os.environ.get("TULU_EVAL_DATA", "/work/shared/data")) / "ifbench" / "IFBench_test.jsonl"
 FIXTURE = Path(__file__).parent / "fixtures" / "ifbench_smollm2.jsonl"
@@ -391,7 +391,7 @@ def test_special_field_scan_equals_the_reference_regex():
     import random
     import re
 
-    from tulu_eval.verifiers.ifbench_checks_custom import _quoted_special
+    from tulu_eval.verifiers.ifbench.checks_custom import _quoted_special
 
     pattern, rng = re.compile(r'".*[^\d\w\s].*"'), random.Random(0)
     for _ in range(50_000):
@@ -403,7 +403,7 @@ def test_question_split_keeps_the_reference_blocks():
     import random
     import re
 
-    from tulu_eval.verifiers.ifbench_checks_custom import _QUESTION_LABEL
+    from tulu_eval.verifiers.ifbench.checks_custom import _QUESTION_LABEL
 
     reference, rng = re.compile(r"\n*(?:Question \d+[\.|\):;]?\s*)"), random.Random(0)
     parts = ["Question 1", "Question 12.", "Question 3)", "Question", "\n", "\n\n", " ", "A) x", "b. y", "text"]

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval.verifiers import sentences
-from tulu_eval.verifiers.ifeval import INSTRUCTION_IDS, IFEvalVerifier, loose_variants
-from tulu_eval.verifiers.ifeval_checks import detect_language
+from tulu_eval.verifiers.ifeval import sentences
+from tulu_eval.verifiers.ifeval.checks import detect_language
+from tulu_eval.verifiers.ifeval.verifier import INSTRUCTION_IDS, IFEvalVerifier, loose_variants
 
 sentences.ensure_punkt_tab()  # before lm_eval's ifeval modules are imported
 
@@ -355,7 +355,7 @@ def test_fresh_cache_materializes_punkt_for_the_reference(tmp_path):
     import subprocess
     import sys
 
-    code = ("from tulu_eval.verifiers import sentences; sentences.ensure_punkt_tab(); import nltk; "
+    code = ("from tulu_eval.verifiers.ifeval import sentences; sentences.ensure_punkt_tab(); import nltk; "
             "nltk.download = lambda *a, **k: (_ for _ in ()).throw(SystemExit('download')); "
             "from lm_eval.tasks.ifeval import instructions_util as u; print(u.count_sentences('A b. C d.'))")
     env = dict(os.environ, TULU_EVAL_CACHE=str(tmp_path), HOME=str(tmp_path))
@@ -420,7 +420,7 @@ def test_linear_scans_match_the_reference_regexes():
     import re
     import time
 
-    from tulu_eval.verifiers.ifeval_checks import _count_marked_lines, count_placeholders, title
+    from tulu_eval.verifiers.ifeval.checks import _count_marked_lines, count_placeholders, title
 
     rng = random.Random(7)
     alphabet = ["*", "-", " ", "\n", "\t", "a", "[", "]", "<", ">", "\u00a0", "\r"]

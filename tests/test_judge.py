@@ -8,9 +8,10 @@ from .conftest import run_cli
 
 JUDGED_TASK = '''
 """GSM8K questions whose outputs a judge model reads (a fixture for the judge mechanism)."""
-from tulu_eval.data import DataFile
-from tulu_eval.judge import Judge
-from tulu_eval.task import GenerationTask, GenSettings, Request
+from tulu_eval.api.judge import Judge
+from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.verifiers.gsm8k import GSM8KVerifier, gold_answer
 
 

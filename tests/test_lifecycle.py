@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval import deepmind_math_gen as gen
 from tulu_eval import procs
+from tulu_eval.data import deepmind_math as gen
 
 from .conftest import REPO
 
@@ -134,7 +134,8 @@ def _snapshot(root: Path) -> dict[str, tuple]:
 
 def test_run_over_a_writable_data_folder_leaves_it_byte_identical(tmp_path, data_dir, bundled_model, monkeypatch):
     """GSM8K and DeepMind Mathematics (generated on first use) over a writable copy of the data."""
-    from tulu_eval.runner import RunConfig, run
+    from tulu_eval.engine.plan import RunConfig
+    from tulu_eval.engine.run import run
 
     writable = tmp_path / "data"
     writable.mkdir()

@@ -47,8 +47,8 @@ def test_hf_loglikelihood_equals_unbatched_forward(bundled_model):
 
 MC_TASK = '''
 """Five MMLU abstract-algebra questions as letter choices (test fixture task)."""
-from tulu_eval.data import DataFile
-from tulu_eval.mc import MultipleChoiceTask
+from tulu_eval.api.multiple_choice import MultipleChoiceTask
+from tulu_eval.data.files import DataFile
 
 def prompt(doc):
     opts = "".join(f"\\n{l}. {doc[l]}" for l in "ABCD")

@@ -24,7 +24,7 @@ import pytest
 
 from tulu_eval.registry import Registry
 from tulu_eval.verifiers import get_verifier
-from tulu_eval.verifiers import math_normalize as mn
+from tulu_eval.verifiers.math import normalize as mn
 
 FIXTURE = Path(__file__).parent / "fixtures" / "math_smollm2.jsonl"
 ROWS = [json.loads(line) for line in FIXTURE.open(encoding="utf-8")]

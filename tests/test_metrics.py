@@ -1,6 +1,6 @@
 import math
 
-from tulu_eval.metrics import aggregate_records, macro_mean, mean_stderr, paired_bootstrap
+from tulu_eval.scoring.metrics import aggregate_records, macro_mean, mean_stderr, paired_bootstrap
 
 
 def test_mean_stderr_matches_hand_computation():
@@ -26,7 +26,7 @@ def test_paired_bootstrap_detects_a_clear_winner():
 
 
 def test_stratified_bootstrap_is_the_mean_over_strata():
-    from tulu_eval.metrics import paired_bootstrap_test, stratified_bootstrap_test
+    from tulu_eval.scoring.metrics import paired_bootstrap_test, stratified_bootstrap_test
 
     a, b = [1, 0, 1, 1, 0, 1], [0, 0, 1, 0, 0, 1]
     one = stratified_bootstrap_test([(a, b, None)], iters=500, seed=3)

@@ -1,4 +1,4 @@
-"""Reasoning mode (tulu_eval/reasoning.py) on real-shaped outputs.
+"""Reasoning mode (tulu_eval/engine/reasoning.py) on real-shaped outputs.
 
 Real SmolLM2 responses from the fixtures (GSM8K 200, IFEval the first 200 of 541, PopQA 60) are wrapped the way
 reasoning models write them: a closed ``<think>`` trace, a trace opened by the chat template
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.engine.plan import RunConfig, make_plan
+from tulu_eval.engine.reasoning import ReasoningConfig, config_from_flags, split_output
+from tulu_eval.engine.run import score_rows
 from tulu_eval.errors import UserError
-from tulu_eval.reasoning import ReasoningConfig, config_from_flags, split_output
 from tulu_eval.registry import Registry
-from tulu_eval.results import task_summary
-from tulu_eval.runner import RunConfig, make_plan, score_rows
+from tulu_eval.results.folder import task_summary
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CFG = ReasoningConfig()
@@ -155,7 +156,7 @@ def test_a_trace_opened_by_the_template_before_an_assistant_prefix():
 
 
 def test_a_judge_reads_the_answer_and_its_verdict_comes_back(real_rows):
-    from tulu_eval.reasoning import copy_judgements, judge_view
+    from tulu_eval.engine.reasoning import copy_judgements, judge_view
 
     rows = {"popqa": [{**r, "output": f"<think>{t}</think>\n{r['output']}"}
                       for r, t in zip(real_rows["popqa"][:5], _traces(real_rows["popqa"][:5]))]}

@@ -14,8 +14,8 @@ from tulu_eval.registry import Registry
 
 USER_TASK = '''
 """A user task: GSM8K zero-shot, to show a declaration outside the package."""
-from tulu_eval.data import DataFile
-from tulu_eval.task import GenerationTask
+from tulu_eval.api.task import GenerationTask
+from tulu_eval.data.files import DataFile
 from tulu_eval.verifiers.gsm8k import GSM8KVerifier, gold_answer
 
 TASK = GenerationTask(

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tulu_eval.metrics import aggregate_records, paired_bootstrap_test
 from tulu_eval.report import write_run_report
 from tulu_eval.report.compare import compare_task
 from tulu_eval.report.load import load_entries
 from tulu_eval.report.render import render_report
+from tulu_eval.scoring.metrics import aggregate_records, paired_bootstrap_test
 
 from .conftest import REPO, run_cli
 

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval import results as results_mod
-from tulu_eval.judge import JudgeConfig
+from tulu_eval.api.outputs import GenOutput
+from tulu_eval.engine.generate import prediction_rows
+from tulu_eval.engine.judge import JudgeConfig
+from tulu_eval.engine.plan import RunConfig
+from tulu_eval.engine.run import rescore, score_rows
 from tulu_eval.models import ModelSpec, fingerprint
 from tulu_eval.registry import Registry
-from tulu_eval.runner import RunConfig, prediction_rows, rescore, score_rows
-from tulu_eval.backends.base import GenOutput
+from tulu_eval.results import folder as results_mod
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

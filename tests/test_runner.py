@@ -13,7 +13,8 @@ import time
 import pytest
 
 from tulu_eval.backends.hf import HFBackend
-from tulu_eval.runner import RunConfig, run
+from tulu_eval.engine.plan import RunConfig
+from tulu_eval.engine.run import run
 
 from .conftest import REPO, run_cli
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.data.interleave import interleave
+from tulu_eval.judges.refusal import CLASSIFIER_PROMPT, RefusalJudge, parse_refusal
 from tulu_eval.registry import Registry
-from tulu_eval.safety import CLASSIFIER_PROMPT, RefusalJudge, interleave, parse_refusal
 from tulu_eval.verifiers import get_verifier
 from tulu_eval.verifiers.refusal import detect_refusal
 

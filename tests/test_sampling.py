@@ -1,4 +1,4 @@
-"""``--samples k`` (tulu_eval/sampling.py): which tasks sample and how, and avg@k / pass@k with
+"""``--samples k`` (tulu_eval/engine/sampling.py): which tasks sample and how, and avg@k / pass@k with
 standard errors over problems, on real SmolLM2 GSM8K responses (tests/fixtures/gsm8k_smollm2.jsonl).
 
 Each problem gets k = 4 samples: its own response, responses written for other problems, and, for
@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval.reasoning import ReasoningConfig
+from tulu_eval.engine.plan import RunConfig, make_plan
+from tulu_eval.engine.reasoning import ReasoningConfig
+from tulu_eval.engine.run import score_rows
+from tulu_eval.engine.sampling import apply
 from tulu_eval.registry import Registry
-from tulu_eval.results import task_summary
-from tulu_eval.runner import RunConfig, make_plan, score_rows
-from tulu_eval.sampling import apply
+from tulu_eval.results.folder import task_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gsm8k_smollm2.jsonl"
 K = 4

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tulu_eval import sandbox
 from tulu_eval.errors import UserError
-from tulu_eval.sandbox import Limits, run_program, run_programs
+from tulu_eval.sandbox import execute as sandbox
+from tulu_eval.sandbox.execute import Limits, run_program, run_programs
 
 if not sandbox.bwrap_status()["ok"]:
     pytest.skip(f"bubblewrap is not usable here: {sandbox.bwrap_status()['why']}", allow_module_level=True)
@@ -443,8 +443,8 @@ def test_a_sandbox_that_cannot_start_gives_errors_not_zeros(monkeypatch, data_di
     every sample is a verifier error, counted as such by the task, never a silent 0."""
     import json
 
+    from tulu_eval.api.request import Instance
     from tulu_eval.registry import Registry
-    from tulu_eval.task import Instance
     from tulu_eval.verifiers.code import CodeVerifier
 
     real = sandbox._bwrap_prefix

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tulu_eval import runner
+from tulu_eval.api.request import GenSettings, Instance, Request
 from tulu_eval.backends import make_backend
-from tulu_eval.cache import GenerationCache
+from tulu_eval.engine import generate as runner
+from tulu_eval.engine.cache import GenerationCache
 from tulu_eval.models import fingerprint, resolve_model
 from tulu_eval.procs import Interrupted
 from tulu_eval.registry import Registry
-from tulu_eval.task import GenSettings, Instance, Request
 
 
 def _instances(data_dir: Path, n: int = 4, max_tokens: int = 6) -> list[Instance]:

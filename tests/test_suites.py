@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tulu_eval.registry import Registry
-from tulu_eval.results import format_table
-from tulu_eval.suites import DEV, SUITES, UNSEEN, compute, suite_averages
+from tulu_eval.results.folder import format_table
+from tulu_eval.scoring.suites import DEV, SUITES, UNSEEN, compute, suite_averages
 
 
 def _summary(primary: str, **metrics: float) -> dict:

@@ -18,8 +18,8 @@ from tulu_eval.train import data as train_data
 from tulu_eval.train import rlvr_data
 from tulu_eval.train.rewards import VerifierReward
 from tulu_eval.verifiers import get_verifier
-from tulu_eval.verifiers.ifeval import follows
-from tulu_eval.verifiers.ifeval_checks import CHECKS
+from tulu_eval.verifiers.ifeval.checks import CHECKS
+from tulu_eval.verifiers.ifeval.verifier import follows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -55,7 +55,7 @@ def test_training_rollouts_rewards_are_eval_verdicts():
     rows = [json.loads(line) for line in (FIXTURES / "train_rlvr_rollouts.jsonl").open()]
     assert len(rows) >= 32
     task = Registry().get("gsm8k")
-    from tulu_eval.task import Instance
+    from tulu_eval.api.request import Instance
     for row in rows:
         inst = Instance(task="gsm8k", id="train", doc={}, request=None, gold=row["ground_truth"])
         assert row["reward"] / 10 == task.score(inst, [row["completion"]])["verdict"], row["completion"][-200:]

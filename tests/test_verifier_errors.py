@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from tulu_eval.results import ERROR_SHARE_LIMIT, format_table
-from tulu_eval.runner import RunConfig, rescore, run
+from tulu_eval.engine.plan import RunConfig
+from tulu_eval.engine.run import rescore, run
+from tulu_eval.results.folder import ERROR_SHARE_LIMIT, format_table
 from tulu_eval.verifiers.base import Verifier, VerifierResult
 from tulu_eval.verifiers.gsm8k import GSM8KVerifier
 
@@ -34,7 +35,7 @@ def test_raising_verifier_is_an_error_result_not_a_wrong_answer():
 
 def test_missing_antlr4_is_an_error_for_math(monkeypatch):
     """sympy's LaTeX parser without antlr4 used to make every equivalence check "not equal"."""
-    from tulu_eval.verifiers.math import MathVerifier
+    from tulu_eval.verifiers.math.verifier import MathVerifier
 
     import sympy.parsing.latex._parse_latex_antlr  # noqa: F401  (the real one, restored after the test)
 
@@ -47,8 +48,8 @@ def test_missing_antlr4_is_an_error_for_math(monkeypatch):
 
 
 def test_missing_langdetect_is_an_error_for_ifeval(monkeypatch):
-    from tulu_eval.verifiers import ifeval_checks
-    from tulu_eval.verifiers.ifeval import IFEvalVerifier
+    from tulu_eval.verifiers.ifeval import checks as ifeval_checks
+    from tulu_eval.verifiers.ifeval.verifier import IFEvalVerifier
 
     ifeval_checks._language_factory.cache_clear()
     monkeypatch.setitem(sys.modules, "langdetect.detector_factory", None)

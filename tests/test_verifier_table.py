@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tulu_eval.api.request import Instance
 from tulu_eval.registry import Registry
-from tulu_eval.task import Instance
 from tulu_eval.train import data as train_data
 from tulu_eval.train.rewards import VerifierReward
 from tulu_eval.verifiers import decode_gold, encode_gold, get_verifier, verifier_keys

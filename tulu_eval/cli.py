@@ -8,40 +8,16 @@ from pathlib import Path
 
 import click
 
+from .engine.reasoning import cli_options as reasoning_options, config_from_flags as reasoning_config
 from .errors import UserError
-from .reasoning import cli_options as reasoning_options, config_from_flags as reasoning_config
-
-DATA_HELP = "Benchmark data folder (layout of shared/data/SOURCES.md). Default: $TULU_EVAL_DATA."
-
-
-def _parse_model_args(text: str | None) -> dict:
-    """``k=v,k=v`` with ints, floats and booleans converted."""
-    out = {}
-    for part in filter(None, (text or "").split(",")):
-        if "=" not in part:
-            raise UserError(f"--model-args: expected key=value, got {part!r}")
-        key, value = (s.strip() for s in part.split("=", 1))
-        low = value.lower()
-        if low in ("true", "false"):
-            out[key] = low == "true"
-            continue
-        for cast in (int, float):
-            try:
-                out[key] = cast(value)
-                break
-            except ValueError:
-                continue
-        else:
-            out[key] = value
-    return out
-
+from .options import DATA_HELP, parse_model_args
 
 # Commands implemented in their own modules, imported only when used ("name": "module:function").
 LAZY_COMMANDS = {
     "report": "tulu_eval.report.cli:report",
     "compare-runs": "tulu_eval.report.cli:compare_runs",
-    "pipeline": "tulu_eval.pipeline_cli:pipeline",
-    "decontaminate": "tulu_eval.decontam_cli:decontaminate",
+    "pipeline": "tulu_eval.pipeline.cli:pipeline",
+    "decontaminate": "tulu_eval.decontam.cli:decontaminate",
     "train-sft": "tulu_eval.train.cli:train_sft",
     "train-dpo": "tulu_eval.train.cli:train_dpo",
     "train-rlvr": "tulu_eval.train.cli:train_rlvr",
@@ -150,13 +126,13 @@ def main():
               help="Requests handed to the backend at once; generations are cached after each chunk.")
 @click.option("--no-report", is_flag=True, help="Do not write report.html into the run folder.")
 @click.option("--allow-code-execution", is_flag=True, help="Run model-written code (HumanEval) in the sandbox "
-              "(tulu_eval/sandbox.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
+              "(tulu_eval/sandbox/execute.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
 @click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
 @reasoning_options()
 @click.option("--samples", type=click.IntRange(min=2), help="k samples per problem (greedy tasks sample at T=0.6, "
-              "top_p 0.95); adds avg_at_k and pass_at_k (see tulu_eval/sampling.py).")
+              "top_p 0.95); adds avg_at_k and pass_at_k (see tulu_eval/engine/sampling.py).")
 @click.option("--training-manifest", multiple=True, type=click.Path(), help="decontamination.json of the model's "
               "training data (or a folder holding one; repeatable, e.g. one per training stage): results.json then "
               "lists, per task, the instances that overlap it and the score on the clean rest. Default: the model "
@@ -178,11 +154,12 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
     fingerprint, versions, data hashes, timings, token counts) and predictions/<task>.jsonl.
     Generations are cached, so re-running a killed command resumes it.
     """
-    from .judge import JudgeConfig  # noqa: PLC0415
-    from .runner import RunConfig, run as run_eval  # noqa: PLC0415
-    from .results import format_table  # noqa: PLC0415
+    from .engine.judge import JudgeConfig  # noqa: PLC0415
+    from .engine.plan import RunConfig  # noqa: PLC0415
+    from .engine.run import run as run_eval  # noqa: PLC0415
+    from .results.folder import format_table  # noqa: PLC0415
 
-    margs = _parse_model_args(model_args)
+    margs = parse_model_args(model_args)
     if chat_template is not None:
         margs["use_chat_template"] = chat_template
     cfg = RunConfig(suite=suite, tasks=tasks_, limit=limit, model=model, base_url=base_url, backend=backend,
@@ -192,7 +169,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
                     code_sandbox=code_sandbox,
                     reasoning=reasoning_config(reasoning, reasoning_pattern, reasoning_max_tokens) or None,
                     samples=samples,
-                    judge=JudgeConfig(judge_model, judge_base_url, judge_backend, _parse_model_args(judge_model_args)),
+                    judge=JudgeConfig(judge_model, judge_base_url, judge_backend, parse_model_args(judge_model_args)),
                     model_revision=model_revision, training_manifest=tuple(training_manifest), quiet=not verbose,
                     data_parallel=data_parallel, ray_address=ray_address)
     result = run_eval(cfg)
@@ -207,7 +184,7 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations, as given to `run`.")
 @click.option("--allow-code-execution", is_flag=True, help="Run model-written code (HumanEval) in the sandbox "
-              "(tulu_eval/sandbox.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
+              "(tulu_eval/sandbox/execute.py); also $TULU_EVAL_ALLOW_CODE_EXECUTION=1. Without it such tasks are refused.")
 @click.option("--code-sandbox", type=click.Choice(["bwrap", "unsafe-no-isolation"]),
               help="Where model code runs: bwrap (default; needs the bubblewrap package) or unsafe-no-isolation "
               "(limits only: the code can read your files and use the network). Also $TULU_EVAL_SANDBOX.")
@@ -217,8 +194,8 @@ def run(suite, tasks_, limit, model, base_url, backend, model_args, chat_templat
               "instances that overlap it and score the clean rest. Default: what the run folder was scored with.")
 def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, reasoning_pattern, training_manifest):
     """Re-score a run folder's saved predictions (no model is loaded)."""
-    from .results import format_table  # noqa: PLC0415
-    from .runner import rescore  # noqa: PLC0415
+    from .engine.run import rescore  # noqa: PLC0415
+    from .results.folder import format_table  # noqa: PLC0415
 
     click.echo(format_table(rescore(run_dir, tuple(include_path), allow_code_execution, code_sandbox,
                                     reasoning_config(reasoning, reasoning_pattern), tuple(training_manifest))))
@@ -230,7 +207,7 @@ def score(run_dir, include_path, allow_code_execution, code_sandbox, reasoning, 
 @click.option("--include-path", multiple=True, help="Extra folder of task declarations (*.py). Repeatable.")
 def tasks_cmd(suite, data_dir, include_path):
     """List tasks: name, suite, skill, instances, primary metric, data found or not."""
-    from .data import resolve_data_dir  # noqa: PLC0415
+    from .data.files import resolve_data_dir  # noqa: PLC0415
     from .registry import Registry  # noqa: PLC0415
 
     registry = Registry(include_path)

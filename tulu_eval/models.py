@@ -190,7 +190,7 @@ def _folder_hash(path: Path) -> str:
     key = str(path)
     if memo.get(key, {}).get("stamp") == stamp:
         return memo[key]["hash"]
-    from .data import file_sha256  # noqa: PLC0415
+    from .data.files import file_sha256  # noqa: PLC0415
 
     h = hashlib.sha256()
     for p in files:

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+from .api.labels import SUITES
+from .api.task import GenerationTask
 from .errors import UserError
-from .task import SUITES, GenerationTask
 
 
 def _tasks_of(module) -> list[GenerationTask]:

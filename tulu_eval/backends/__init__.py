@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api.outputs import GenOutput
 from ..errors import UserError
 from ..models import ModelSpec
-from .base import Backend, GenOutput, apply_stop
+from .base import Backend, apply_stop
 
 BACKENDS = ("vllm", "hf", "openai")
 

@@ -1,6 +1,6 @@
 """The backend interface: ``generate(requests)`` (and, later, ``loglikelihood``).
 
-A backend turns :class:`~tulu_eval.task.Request` objects into text. Local backends (vLLM,
+A backend turns :class:`~tulu_eval.api.request.Request` objects into text. Local backends (vLLM,
 transformers) render each request with the model's chat template, tokenize it the same way,
 and fit it into the context window the same way, so that greedy fp32 outputs agree token for
 token between them. ``render`` returns the exact prompt string; the runner uses it (with the
@@ -10,31 +10,11 @@ model fingerprint and the settings) as the generation-cache key.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from ..errors import UserError
-from ..task import GenSettings, Request
-
-
-@dataclass
-class GenOutput:
-    """What a backend returns for one request: ``n`` generated texts, or, for a log-likelihood
-    request, one summed log-probability per continuation (``logprobs``) and whether greedy
-    decoding would have produced the continuation (``is_greedy``)."""
-
-    texts: list[str]
-    num_tokens: list[int] = field(default_factory=list)
-    finish_reasons: list[str] = field(default_factory=list)
-    logprobs: list[float] = field(default_factory=list)
-    is_greedy: list[bool] = field(default_factory=list)
-
-
-@dataclass
-class LLResult:
-    logprob: float
-    is_greedy: bool
-    num_tokens: int
+from ..api.outputs import GenOutput, LLResult  # noqa: F401  (LLResult: the type loglikelihood returns)
+from ..api.request import GenSettings, Request
 
 
 def apply_stop(text: str, stop: Sequence[str]) -> str:

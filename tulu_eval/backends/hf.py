@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api.outputs import GenOutput, LLResult
+from ..api.request import Request
 from ..errors import UserError
-from ..task import Request
-from .base import GenOutput, LLResult, LocalBackend, apply_stop
+from .base import LocalBackend, apply_stop
 
 
 class HFBackend(LocalBackend):

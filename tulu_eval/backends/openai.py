@@ -19,9 +19,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..api.outputs import GenOutput, LLResult
+from ..api.request import Request
 from ..errors import UserError
-from ..task import Request
-from .base import Backend, GenOutput, LLResult, collect, apply_stop
+from .base import Backend, collect, apply_stop
 
 
 class ServerDown(UserError):

@@ -29,7 +29,7 @@ from collections import deque
 from typing import Any
 
 from ..errors import UserError
-from ..task import Request
+from ..api.request import Request
 from .base import Backend, GenOutput, LLResult, collect
 
 INSTALL_HINT = "pip install 'tulu-eval[ray]' (ray==2.60.0)"
@@ -73,7 +73,7 @@ def _replica_class():
             import queue  # noqa: PLC0415
             import threading  # noqa: PLC0415
 
-            from tulu_eval.backends.vllm import VLLMBackend  # noqa: PLC0415
+            from .vllm import VLLMBackend  # noqa: PLC0415
 
             self.backend = VLLMBackend(model_path, **kwargs)
             self.inbox: queue.Queue = queue.Queue()

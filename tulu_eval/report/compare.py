@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..metrics import PairedComparison, paired_bootstrap_test
+from ..scoring.metrics import PairedComparison, paired_bootstrap_test
 from .load import Entry, TaskView
 
 ALPHA = 0.05
@@ -82,7 +82,7 @@ def suite_gain(new: Entry, old: Entry, suite: str, iters: int = 2000, seed: int 
     """``new`` − ``old`` on a suite average, with a stratified paired bootstrap: each task of the average
     (the tasks both entries averaged) is resampled over its shared instances, and each replicate is the
     mean of the tasks' replicates. None when the two share no task of the suite."""
-    from ..metrics import stratified_bootstrap_test  # noqa: PLC0415
+    from ..scoring.metrics import stratified_bootstrap_test  # noqa: PLC0415
 
     names = [t for t in (new.suites.get(suite) or {}).get("tasks", []) if t in (old.suites.get(suite) or {}).get("tasks", [])]
     strata = []

@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 
 from ..errors import UserError
-from ..results import read_results
+from ..results.folder import read_results
 from .compare import compare_task
 from .load import Run, read_view
 

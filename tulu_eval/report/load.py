@@ -20,7 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..errors import UserError
-from ..results import read_results
+from ..results.folder import read_results
 
 MAX_FIELD_CHARS = 4000  # prompt/output/gold text shown per instance; the rest is cut, with a note
 MAX_PREFIX_CHARS = 8000  # shared prompt prefix (few-shot exemplars) shown once per run and task
@@ -88,10 +88,10 @@ def _identity(results: dict) -> str:
 
 def merge_suites(entry_runs: list[Run], tasks: dict[str, dict]) -> dict[str, dict]:
     """Suite averages of runs merged into one row (a dev run + an unseen run), by the same rules
-    as results.json (``tulu_eval.suites``: which task and which metric enter each average)."""
+    as results.json (``tulu_eval.scoring.suites``: which task and which metric enter each average)."""
     if len(entry_runs) == 1:
         return entry_runs[0].results.get("suites", {})
-    from ..suites import suite_averages  # noqa: PLC0415
+    from ..scoring.suites import suite_averages  # noqa: PLC0415
 
     skipped = {k: v for r in entry_runs for k, v in (r.results.get("skipped") or {}).items() if k not in tasks}
     return suite_averages(tasks, skipped)

@@ -18,9 +18,9 @@ import jinja2
 from markupsafe import Markup
 
 from .. import __version__
-from ..contamination import note as contamination_note
-from ..results import ERROR_SHARE_LIMIT, error_note
-from ..task import SKILLS
+from ..api.labels import SKILLS
+from ..decontam.manifest import note as contamination_note
+from ..results.folder import ERROR_SHARE_LIMIT, error_note
 from . import charts
 from .compare import ALPHA, pairwise, win_matrix
 from .load import MAX_FIELD_CHARS, MAX_PREFIX_CHARS, Entry, load_entries

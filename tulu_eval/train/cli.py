@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import DATA_HELP
+from ..options import DATA_HELP
 from ..errors import UserError
 
 
@@ -108,7 +108,7 @@ def train_rlvr(**kw):
 @click.option("--data-dir", default=None, help=DATA_HELP)
 def build_rlvr_data(output, gsm8k, math_rows, ifeval, seed, data_dir):
     """Write RLVR rows {messages, ground_truth, verifier} from GSM8K/MATH train and IF constraints."""
-    from ..data import resolve_data_dir  # noqa: PLC0415
+    from ..data.files import resolve_data_dir  # noqa: PLC0415
     from .rlvr_data import SOURCES, build, write_jsonl  # noqa: PLC0415
 
     ddir = resolve_data_dir(data_dir)
@@ -155,7 +155,7 @@ def probe_rlvr(recipe_path, prompts, sets, model, backend, model_args, output, k
     tulu-eval probe-rlvr --recipe training/rlvr_ifeval.yaml --set trl.temperature=1.0 -o probe.json
     tulu-eval probe-rlvr --recipe training/rlvr_ifeval.yaml --prompts 160 --keep-learnable learnable.json
     """
-    from ..cli import _parse_model_args  # noqa: PLC0415
+    from ..options import parse_model_args  # noqa: PLC0415
     from .probe import format_summary, probe, write, write_learnable  # noqa: PLC0415
     from .recipe import load_recipe  # noqa: PLC0415
 
@@ -163,12 +163,11 @@ def probe_rlvr(recipe_path, prompts, sets, model, backend, model_args, output, k
     recipe = load_recipe(recipe_path, "rlvr", overrides)
     if keep_learnable is not None:
         recipe.data.keep = None  # probe the whole file, not an earlier selection
-    from ..quiet import engine_output_to  # noqa: PLC0415
-    from ..runner import engine_log_in_errors, engine_log_path  # noqa: PLC0415
+    from ..engine.quiet import engine_log_in_errors, engine_log_path, engine_output_to  # noqa: PLC0415
 
     log = None if verbose else engine_log_path()
     with engine_output_to(log), engine_log_in_errors(log):
-        res = probe(recipe, prompts, data_dir=data_dir, backend=backend, model_args=_parse_model_args(model_args))
+        res = probe(recipe, prompts, data_dir=data_dir, backend=backend, model_args=parse_model_args(model_args))
     click.echo(format_summary(res))
     if output is not None:
         write(res, output)

@@ -32,10 +32,11 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from ..data import read_rows, resolve_data_dir
+from ..data.files import resolve_data_dir
 from ..errors import UserError
 from ..verifiers.base import encode_gold
 from .recipe import DataSpec
+from .rows import SkipRow, read_file
 
 ROLES = ("system", "user", "assistant")
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ")
@@ -51,19 +52,6 @@ def locate(path: str, data_dir: str | None = None) -> Path:
         return ddir / path
     where = f"nor under the data folder {ddir}" if ddir else "and no data folder is set (--data-dir or $TULU_EVAL_DATA)"
     raise UserError(f"data file {path} not found, {where}")
-
-
-def read_file(path: Path) -> list[dict]:
-    """Rows of a JSON lines file or of a JSON list (Code Alpaca ships one)."""
-    if path.suffix == ".json":
-        try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise UserError(f"{path}: not valid JSON ({exc})") from None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise UserError(f"{path}: expected a JSON list of objects")
-        return rows
-    return read_rows(path)
 
 
 def load(spec: DataSpec, kind: str, data_dir: str | None = None) -> tuple[list[dict], dict]:
@@ -82,7 +70,7 @@ def load(spec: DataSpec, kind: str, data_dir: str | None = None) -> tuple[list[d
             break
         try:
             converted = convert(rows[i])
-        except _Skip:
+        except SkipRow:
             skipped += 1
             continue
         except _Bad as exc:
@@ -128,10 +116,6 @@ def read_keep(path: str) -> set[str]:
 
 class _Bad(ValueError):
     """A row that does not have the format's columns."""
-
-
-class _Skip(Exception):
-    """A well-formed row with nothing to train on (e.g. an empty response)."""
 
 
 def _converter(fmt: str, kind: str, path: Path, seed: int = 0) -> Callable[[dict], list[dict]]:
@@ -189,7 +173,7 @@ def sft_rows(messages: list[dict]) -> list[dict]:
     rows = [{"prompt": messages[:i], "completion": [m]} for i, m in enumerate(messages)
             if m["role"] == "assistant" and i > 0 and m["content"].strip()]
     if not rows:
-        raise _Skip()
+        raise SkipRow()
     return rows
 
 
@@ -217,9 +201,9 @@ def _split_last(messages: list[dict], side: str) -> tuple[list[dict], dict]:
 
 def _pair(prompt_c: list[dict], chosen: dict, prompt_r: list[dict], rejected: dict) -> dict:
     if prompt_c != prompt_r:
-        raise _Skip()  # the two sides answer different conversations: not a preference pair
+        raise SkipRow()  # the two sides answer different conversations: not a preference pair
     if not chosen["content"] or not rejected["content"] or chosen["content"] == rejected["content"]:
-        raise _Skip()
+        raise SkipRow()
     return {"prompt": prompt_c, "chosen": [chosen], "rejected": [rejected]}
 
 

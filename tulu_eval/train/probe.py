@@ -29,7 +29,7 @@ from typing import Any
 
 from ..backends import make_backend
 from ..models import resolve_model
-from ..task import GenSettings, Request
+from ..api.request import GenSettings, Request
 from .data import load, row_key
 from .recipe import Recipe
 from .rewards import VerifierReward
@@ -37,7 +37,7 @@ from .rewards import VerifierReward
 
 def probe(recipe: Recipe, prompts: int, data_dir: str | None = None, backend: str | None = None,
           model_args: dict | None = None, progress: bool = True) -> dict[str, Any]:
-    from ..runner import progress_stream  # noqa: PLC0415
+    from ..engine.generate import progress_stream  # noqa: PLC0415
     from tqdm import tqdm  # noqa: PLC0415
 
     rows, summary = load(recipe.data, "rlvr", data_dir)

@@ -24,6 +24,8 @@ import random
 from pathlib import Path
 from typing import Callable
 
+from .rows import SkipRow, read_file
+
 GSM8K_HINT = 'Solve the problem step by step, then finish with "So the answer is N."'
 MATH_HINT = "Solve the problem step by step. Put the final answer in \\boxed{}."
 SOURCES = {"gsm8k": "gsm8k/train.jsonl", "math": "math_train/train.jsonl",
@@ -48,8 +50,7 @@ def math_row(row: dict) -> dict:
     if not isinstance(row.get("problem"), str) or "answer" not in row:
         raise BadRow("a MATH train row needs 'problem' and 'answer'")
     if not str(row["answer"]).strip():
-        from .data import _Skip  # noqa: PLC0415
-        raise _Skip()
+        raise SkipRow()
     return {"messages": [{"role": "user", "content": f"{row['problem'].strip()}\n{MATH_HINT}"}],
             "ground_truth": str(row["answer"]).strip(), "verifier": "math"}
 
@@ -260,8 +261,6 @@ def alpaca_ifeval_row(row: dict, seed: int = 0) -> dict:
 
 def base_prompts(data_dir: Path) -> list[str]:
     """Training prompts for constraints: Code Alpaca instructions and Alpaca seed tasks."""
-    from .data import read_file  # noqa: PLC0415
-
     prompts = [alpaca_prompt(row) for row in read_file(data_dir / SOURCES["codealpaca"])]
     for row in read_file(data_dir / SOURCES["alpaca_seed"]):
         inp = str((row.get("instances") or [{}])[0].get("input") or "").strip()
@@ -275,8 +274,6 @@ def base_prompts(data_dir: Path) -> list[str]:
 
 def build(data_dir: Path, gsm8k: int = 0, math: int = 0, ifeval: int = 0, seed: int = 0) -> tuple[list[dict], dict]:
     """The mixed rows (shuffled) and counts per verifier; -1 takes every row of a source."""
-    from .data import _Skip, read_file  # noqa: PLC0415
-
     rng = random.Random(seed)
     out: list[dict] = []
     for count, source, convert in ((gsm8k, "gsm8k", gsm8k_row), (math, "math", math_row)):
@@ -290,7 +287,7 @@ def build(data_dir: Path, gsm8k: int = 0, math: int = 0, ifeval: int = 0, seed: 
                 break
             try:
                 made.append(convert(row))
-            except _Skip:
+            except SkipRow:
                 continue
         out += made
     if ifeval:

@@ -96,8 +96,9 @@ def resolve_model_path(name: str) -> str:
 
 def decontam_warning(rows: list[dict], recipe: Recipe, out: Path, data_dir: str | None) -> dict:
     """Scan the training prompts against the eval suites; warn, write the report, return a summary."""
-    from ..decontam import EvalIndex, Scanner  # noqa: PLC0415
-    from ..decontam_report import DecontamReport  # noqa: PLC0415
+    from ..decontam.index import EvalIndex  # noqa: PLC0415
+    from ..decontam.scan import Scanner  # noqa: PLC0415
+    from ..decontam.report import DecontamReport  # noqa: PLC0415
 
     spec = recipe.decontam
     start = time.perf_counter()

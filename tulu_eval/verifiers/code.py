@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..sandbox import RAISED, ExecResult, Limits, decode_output, run_programs
+from ..sandbox.execute import RAISED, ExecResult, Limits, decode_output, run_programs
 from .base import Verifier, VerifierResult
 
 _EXPECTED_VERSION = "v3"

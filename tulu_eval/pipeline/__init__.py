@@ -1,0 +1,1 @@
+"""``tulu-eval pipeline``: train, evaluate each stage, and report, as one resumable plan (``run.py``)."""

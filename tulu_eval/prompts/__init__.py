@@ -1,0 +1,1 @@
+"""Prompt texts that several task declarations share (one copy each)."""

@@ -1,0 +1,1 @@
+"""The run folder: predictions, results.json, the INCOMPLETE marker, the printed table."""

@@ -1,0 +1,1 @@
+"""Where model-written code runs (bubblewrap, or limits only with ``unsafe-no-isolation``)."""

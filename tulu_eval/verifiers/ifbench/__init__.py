@@ -1,0 +1,1 @@
+"""IFBench (out-of-distribution instruction following): its checks and the verifier."""
