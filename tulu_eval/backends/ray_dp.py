@@ -284,7 +284,8 @@ class DataParallelBackend(Backend):
         while todo:
             if not actors:
                 raise UserError(f"--data-parallel: all {self.replicas} replicas died while scoring choices "
-                                "(generations done so far are cached; rerun the same command to resume)")
+                                f"(last: {self.dead[-1] if self.dead else '?'}; generations done so far are cached; "
+                                "rerun the same command to resume)")
             size = -(-len(todo) // len(actors))
             shares = [(a, todo[i * size:(i + 1) * size]) for i, a in enumerate(actors)]
             refs = [(a, idx, a.loglikelihood.remote([pairs[j] for j in idx])) for a, idx in shares if idx]
@@ -293,7 +294,7 @@ class DataParallelBackend(Backend):
                 try:
                     part = ray.get(ref)
                 except Exception as exc:  # the replica died: its share goes to the others
-                    self.dead.append(f"{type(exc).__name__}")
+                    self.dead.append(f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ''}")
                     actors.remove(actor)
                     todo.extend(idx)
                     continue
