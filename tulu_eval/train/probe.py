@@ -56,7 +56,7 @@ def probe(recipe: Recipe, prompts: int, data_dir: str | None = None, backend: st
     try:
         with tqdm(total=len(rows), desc="probing", unit="prompt", disable=not progress, file=progress_stream()) as bar:
             for pos, out in engine.generate_stream(requests, prompts_text):
-                row = rows[pos]
+                row, key = rows[pos], row_key(rows[pos])
                 for k, text in enumerate(out.texts):
                     cut = (out.finish_reasons[k] if k < len(out.finish_reasons) else "") == "length"
                     if cut and recipe.reward.non_stop_penalty is not None:
@@ -64,7 +64,7 @@ def probe(recipe: Recipe, prompts: int, data_dir: str | None = None, backend: st
                     else:
                         result = reward.verify(text, row["ground_truth"], row["verifier"])
                         value = reward.scale * result.score
-                    samples.append({"prompt": pos, "key": row_key(row), "verifier": row["verifier"], "ground_truth": row["ground_truth"],
+                    samples.append({"prompt": pos, "key": key, "verifier": row["verifier"], "ground_truth": row["ground_truth"],
                                     "completion": text, "reward": value, "cut": cut,
                                     "error": result.error if result is not None and result.is_error else None,
                                     "instructions": (result.details or {}).get("follow_instruction_list")
