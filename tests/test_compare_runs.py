@@ -63,3 +63,40 @@ def test_user_errors_are_one_line(tmp_path):
                       ((str(PLAIN), str(CHAT), "--metric", "acc"), "--metric needs --task")):
         proc = run_cli("compare-runs", *args, "-o", str(tmp_path / "x.json"))
         assert proc.returncode == 2 and msg in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def _subset_run(src, dst, keep):
+    """A copy of run folder ``src`` holding only the tasks in ``keep`` (as a run of those tasks would)."""
+    import shutil  # noqa: PLC0415
+
+    shutil.copytree(src, dst)
+    res = json.loads((dst / "results.json").read_text())
+    res["tasks"] = {t: v for t, v in res["tasks"].items() if t in keep}
+    (dst / "results.json").write_text(json.dumps(res))
+    for f in (dst / "predictions").glob("*.jsonl"):
+        if f.stem not in keep:
+            f.unlink()
+    return dst
+
+
+def test_also_joins_tasks_from_another_pair_of_folders(tmp_path):
+    """IFEval from one pair of folders, GSM8K from another (another --limit): the same numbers and p-values
+    as comparing them from one pair; a task in two pairs is a one-line error."""
+    whole = tmp_path / "whole.json"
+    assert run_cli("compare-runs", str(PLAIN), str(CHAT), "-o", str(whole), "--bootstrap-iters", "500").returncode == 0
+    pairs = [(_subset_run(PLAIN, tmp_path / f"p_{k}", {k}), _subset_run(CHAT, tmp_path / f"c_{k}", {k}))
+             for k in ("ifeval", "gsm8k")]
+    out = tmp_path / "joined.json"
+    proc = run_cli("compare-runs", *map(str, pairs[0]), "--also", *map(str, pairs[1]), "-o", str(out),
+                   "--bootstrap-iters", "500")
+    assert proc.returncode == 0, proc.stderr
+    joined, ref = json.loads(out.read_text()), json.loads(whole.read_text())
+    assert set(joined["base"]) == set(joined["trained"]) == set(joined["tests"]) == {"ifeval", "gsm8k"}
+    for side in ("base", "trained", "tests"):
+        for task in ("ifeval", "gsm8k"):
+            assert joined[side][task] == ref[side][task]
+    assert joined["p_value"] == ref["p_value"] and joined["primary"] == ref["primary"]
+    assert joined["also"] == [{"base": str(pairs[1][0]), "trained": str(pairs[1][1]), "tasks": ["gsm8k"],
+                               "limit": ref["limit"]}]
+    proc = run_cli("compare-runs", *map(str, pairs[0]), "--also", *map(str, pairs[0]), "-o", str(out))
+    assert proc.returncode == 2 and "task ifeval is in two pairs" in proc.stderr, proc.stderr

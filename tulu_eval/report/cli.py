@@ -43,7 +43,10 @@ def report(run_dirs, output, title, max_instances, bootstrap_iters):
 @click.option("--bootstrap-iters", type=click.IntRange(min=100), default=10000, show_default=True,
               help="Paired bootstrap resamples.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
-def compare_runs(base_run, trained_run, output, task, metric, bootstrap_iters, seed):
+@click.option("--also", nargs=2, multiple=True, type=click.Path(path_type=Path), metavar="BASE_RUN TRAINED_RUN",
+              help="Another pair of run folders whose tasks join the comparison (tasks run at another --limit). "
+              "Repeatable; a task may come from one pair only.")
+def compare_runs(base_run, trained_run, output, task, metric, bootstrap_iters, seed, also):
     """Write comparison.json for a base run and a trained run of the same tasks.
 
     \b
@@ -52,10 +55,13 @@ def compare_runs(base_run, trained_run, output, task, metric, bootstrap_iters, s
     primary metric ("tests"), and "p_value": that of the primary comparison (IFEval
     prompt_level_loose by default). Only the two folders are read, so anyone can recompute it:
       tulu-eval compare-runs runs/base/dev-limit20 runs/trained/dev-limit20 -o comparison.json
+    Tasks run at another limit join from another pair of folders:
+      tulu-eval compare-runs runs/base/ifeval runs/trained/ifeval \\
+          --also runs/base/gsm8k-limit50 runs/trained/gsm8k-limit50 -o comparison.json
     """
     from .comparison import compare_runs as compare, summary_lines, write_comparison  # noqa: PLC0415
 
-    data = compare(base_run, trained_run, task=task, metric=metric, iters=bootstrap_iters, seed=seed)
+    data = compare(base_run, trained_run, task=task, metric=metric, iters=bootstrap_iters, seed=seed, also=list(also))
     for line in summary_lines(data):
         click.echo(line)
     click.echo(f"wrote {write_comparison(data, output)}")

@@ -9,7 +9,8 @@ only (their ``results.json`` and ``predictions/``), so anyone holding the folder
                 by default), null when that task is not in both runs,
      "primary": {"task", "metric", "diff" (trained - base), "ci95", "n" (shared instances), "iters", "seed"},
      "tests":   {task: the same for that task's primary metric},
-     "runs":    {"base": folder, "trained": folder}, "models": {"base": name, "trained": name}}
+     "runs":    {"base": folder, "trained": folder}, "models": {"base": name, "trained": name},
+     "also":    [{"base", "trained", "tasks", "limit"}: more pairs of folders (``--also``), when given]}
 
 Tasks are those both runs evaluated; every metric either run reports is listed with what its
 ``results.json`` says. The bootstrap pairs instances by id and resamples them as the report's
@@ -59,12 +60,26 @@ def _metrics(summary: dict) -> dict:
 
 
 def compare_runs(base_dir: str | os.PathLike, trained_dir: str | os.PathLike, task: str | None = None,
-                 metric: str | None = None, iters: int = 10000, seed: int = 0) -> dict:
-    base = Run(Path(base_dir), read_results(Path(base_dir)))
-    trained = Run(Path(trained_dir), read_results(Path(trained_dir)))
-    shared = [t for t in base.results.get("tasks", {}) if t in trained.results.get("tasks", {})]
-    if not shared:
-        raise UserError(f"{base_dir} and {trained_dir} share no task: nothing to compare")
+                 metric: str | None = None, iters: int = 10000, seed: int = 0,
+                 also: list[tuple[str | os.PathLike, str | os.PathLike]] = ()) -> dict:
+    """``also``: more (base, trained) pairs of run folders whose tasks join the comparison, for tasks run
+    at another ``--limit`` (all 541 IFEval prompts in one pair of folders, GSM8K at limit 50 in another).
+    A task may come from one pair only."""
+    pairs = []
+    owner: dict[str, int] = {}
+    for i, (b_dir, t_dir) in enumerate([(base_dir, trained_dir), *also]):
+        base = Run(Path(b_dir), read_results(Path(b_dir)))
+        trained = Run(Path(t_dir), read_results(Path(t_dir)))
+        shared = [t for t in base.results.get("tasks", {}) if t in trained.results.get("tasks", {})]
+        if not shared:
+            raise UserError(f"{b_dir} and {t_dir} share no task: nothing to compare")
+        for t in shared:
+            if t in owner:
+                raise UserError(f"task {t} is in two pairs of runs ({pairs[owner[t]][0].path} and {b_dir}): "
+                                "compare it from one")
+            owner[t] = i
+        pairs.append((base, trained, shared))
+    shared = list(owner)
     if task is not None and task.split("::")[0] not in shared:
         raise UserError(f"--task {task}: not in both runs (shared: {', '.join(shared)})")
     task = task.split("::")[0] if task else None
@@ -72,16 +87,18 @@ def compare_runs(base_dir: str | os.PathLike, trained_dir: str | os.PathLike, ta
         raise UserError("--metric needs --task")
     if task is None and DEFAULT_PRIMARY[0] in shared:
         task, metric = DEFAULT_PRIMARY
+    pair = {t: pairs[owner[t]][:2] for t in shared}
     if task is not None and metric is None:
-        metric = base.results["tasks"][task]["primary_metric"]
-    tests = {t: _test(base, trained, t, base.results["tasks"][t]["primary_metric"], iters, seed) for t in shared}
+        metric = pair[task][0].results["tasks"][task]["primary_metric"]
+    tests = {t: _test(*pair[t], t, pair[t][0].results["tasks"][t]["primary_metric"], iters, seed) for t in shared}
     primary = None
     if task is not None:
-        primary = tests[task] if metric == tests[task]["metric"] else _test(base, trained, task, metric, iters, seed)
+        primary = tests[task] if metric == tests[task]["metric"] else _test(*pair[task], task, metric, iters, seed)
+    base, trained = pairs[0][:2]
     limits = {k: (r.results.get("selection") or {}).get("limit") for k, r in (("base", base), ("trained", trained))}
-    return {
-        "base": {t: _metrics(base.results["tasks"][t]) for t in shared},
-        "trained": {t: _metrics(trained.results["tasks"][t]) for t in shared},
+    out = {
+        "base": {t: _metrics(pair[t][0].results["tasks"][t]) for t in shared},
+        "trained": {t: _metrics(pair[t][1].results["tasks"][t]) for t in shared},
         "p_value": primary["p_value"] if primary else None,
         "primary": primary,
         "tests": tests,
@@ -91,6 +108,11 @@ def compare_runs(base_dir: str | os.PathLike, trained_dir: str | os.PathLike, ta
         "limit": limits,
         "note": None if primary else f"no primary comparison: {DEFAULT_PRIMARY[0]} is not in both runs; pass --task",
     }
+    if also:
+        out["also"] = [{"base": str(b.path), "trained": str(t.path), "tasks": sh,
+                        "limit": {k: (r.results.get("selection") or {}).get("limit") for k, r in (("base", b), ("trained", t))}}
+                       for b, t, sh in pairs[1:]]
+    return out
 
 
 def write_comparison(data: dict, out: str | os.PathLike) -> Path:

@@ -159,6 +159,13 @@ def train(recipe: Recipe, options: Options, make_trainer: Callable[..., Any]) ->
     return summary
 
 
+def _peak_rss_mib() -> float:
+    """The largest resident set of this process so far (Linux reports KiB), MiB: training's memory cost."""
+    import resource  # noqa: PLC0415
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def write_outputs(trainer, recipe: Recipe, out: Path, wall: float, data_summary: dict, decontam: dict | None,
                   resume_from: Path | None, result) -> dict:
     import torch  # noqa: PLC0415
@@ -180,6 +187,7 @@ def write_outputs(trainer, recipe: Recipe, out: Path, wall: float, data_summary:
         "steps": trainer.state.global_step, "wall_seconds": round(wall, 1), "world_size": trainer.args.world_size,
         "resumed_from": str(resume_from) if resume_from else None,
         "train_runtime": getattr(result, "metrics", {}).get("train_runtime"),
+        "peak_rss_mib": _peak_rss_mib(),
         "first_logged": first, "last_logged": last, "curves": plotted, "data": data_summary,
         "decontamination": decontam,
         "versions": {"trl": trl.__version__, "transformers": transformers.__version__, "torch": torch.__version__,
