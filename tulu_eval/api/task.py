@@ -119,9 +119,10 @@ class GenerationTask:
 
     def load_docs(self, data_dir: Path | None) -> list[dict]:
         rows = self.data.read(data_dir)
+        docs = self.select(rows) if self.select else rows
         if self.fewshot_of is not None:  # for the run record (results.json "fewshot"): one document's
-            self.fewshot = list(self.fewshot_of(rows[0])) if rows else ()
-        return self.select(rows) if self.select else rows
+            self.fewshot = list(self.fewshot_of(docs[0])) if docs else ()
+        return docs
 
     def build_request(self, doc: dict) -> Request:
         if self.request_fn is not None:
