@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 from ..data.files import DataFile
 from ..data.sources import Checked, GroupedBy, Prepared, Subsets
 from ..scoring.metrics import MetricValue, aggregate_records
-from ..verifiers.base import Verifier, VerifierResult
+from .verifier import Verifier, VerifierResult
 from ..verifiers.table import get_verifier, key_of
 from .labels import SKILLS, SUITES
 from .request import GenSettings, Instance, Request
