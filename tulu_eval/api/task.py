@@ -16,10 +16,10 @@ from typing import Any, Callable, Sequence
 from ..data.files import DataFile
 from ..data.sources import Checked, GroupedBy, Prepared, Subsets
 from ..scoring.metrics import MetricValue, aggregate_records
-from .verifier import Verifier, VerifierResult
 from ..verifiers.table import get_verifier, key_of
 from .labels import SKILLS, SUITES
 from .request import GenSettings, Instance, Request
+from .verifier import Verifier, VerifierResult
 
 @dataclass
 class GenerationTask:
