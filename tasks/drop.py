@@ -51,30 +51,9 @@
   default 256-token cap.
 """
 
-from __future__ import annotations
-
-import random
-from dataclasses import dataclass
-from pathlib import Path
-
-from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.request import GenSettings
 from tulu_eval.api.task import GenerationTask
-from tulu_eval.data.drop import read_rows
-from tulu_eval.data.files import DataFile, HubSource
-from tulu_eval.errors import UserError
-
-N_SHOTS = 3
-FEWSHOT_SEED = 1234
-HOW_TO_GET = ("shared/data (SOURCES.md) has OLMES's 1,000-question subsample as drop/validation_olmes1000.jsonl "
-              "and drop/fewshot_olmes5.jsonl; for the full split save the validation and train splits of the HF "
-              "dataset EleutherAI/drop as JSON lines in <data dir>/drop/ (datasets.load_dataset('EleutherAI/drop', "
-              "split=S).to_json('<data dir>/drop/S.jsonl') for S = validation, train)")
-VALIDATION = DataFile("drop/validation.jsonl", hub=HubSource("EleutherAI/drop", None, "validation"),
-                      how_to_get=HOW_TO_GET)
-TRAIN = DataFile("drop/train.jsonl", hub=HubSource("EleutherAI/drop", None, "train"), how_to_get=HOW_TO_GET)
-SUBSAMPLE = DataFile("drop/validation_olmes1000.jsonl", how_to_get=HOW_TO_GET)
-SUBSAMPLE_FEWSHOT = DataFile("drop/fewshot_olmes5.jsonl", how_to_get=HOW_TO_GET)
-FULL_SPLIT_SIZE = 9536
+from tulu_eval.data.drop import DropSplits
 
 
 def prompt(doc: dict) -> str:
@@ -86,61 +65,16 @@ def target(doc: dict) -> str:
     return ", ".join(doc["answers"][0]) if doc["answers"] else ""
 
 
-@dataclass
-class DROPTask(GenerationTask):
-    """Reads the scored split and the few-shot pool; the exemplars and the question share one turn.
-
-    A subclass because its data has two layouts (the full split, or OLMES's subsample when only
-    that is present), picked per data folder and named in results.json (``data_note``), and its
-    exemplars depend on the layout; no field of the task states a choice between sources."""
-
-    def data_files(self) -> list[DataFile]:
-        return [self.data, TRAIN]
-
-    def data_files_in(self, data_dir: Path | None) -> list[DataFile]:
-        """The full split when both its files are there (or no folder: the hub), else the subsample;
-        with neither complete, the full split's files (what a missing-data message names first)."""
-        if data_dir is None or all(f.locate(data_dir) for f in self.data_files()):
-            return self.data_files()
-        if all(f.locate(data_dir) for f in (SUBSAMPLE, SUBSAMPLE_FEWSHOT)):
-            return [SUBSAMPLE, SUBSAMPLE_FEWSHOT]
-        return self.data_files()
-
-    def data_note(self, data_files: dict[str, str]) -> dict | None:
-        if SUBSAMPLE.relpath in data_files:
-            return {"layout": "olmes_subsample", "subsample": True, "scored_of_split": f"1000 of {FULL_SPLIT_SIZE}",
-                    "note": "1,000-question subsample of DROP validation (OLMES Random(1234)); exemplars: first 3 "
-                            "of fewshot_olmes5.jsonl"}
-        return {"layout": "full_split", "subsample": False,
-                "note": "EleutherAI/drop validation split; exemplars: Random(1234).sample(train, 3)"}
-
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        scored, shots_file = self.data_files_in(data_dir)
-        pool = read_rows(shots_file, data_dir)
-        if len(pool) < N_SHOTS:
-            raise UserError(f"{shots_file.relpath}: {len(pool)} rows, need at least {N_SHOTS} few-shot exemplars")
-        if shots_file is SUBSAMPLE_FEWSHOT:
-            shots = pool[:N_SHOTS]  # a fixed, ordered list: its first three (see the docstring)
-        else:
-            shots = random.Random(FEWSHOT_SEED).sample(pool, N_SHOTS)
-        self.fewshot = [(prompt(s), target(s)) for s in shots]
-        docs = read_rows(scored, data_dir)
-        return self.select(docs) if self.select else docs
-
-    def build_request(self, doc: dict) -> Request:
-        request = GenerationTask.build_request(self, doc)
-        request.messages = [{"role": "user", "content": request.text}]
-        return request
-
-
-TASK = DROPTask(
+TASK = GenerationTask(
     name="drop",
     regime="llama3",
     suite="dev",
     skill="reasoning",
     description=__doc__,
-    data=VALIDATION,
+    data=DropSplits(),  # the full split or OLMES's subsample, each document with its 3 exemplar rows
     prompt=prompt,
+    fewshot_of=lambda doc: [(prompt(shot), target(shot)) for shot in doc["fewshot"]],
+    fewshot_as_multiturn=False,  # OLMES's default: the exemplars and the question are one user turn
     gold=lambda doc: doc["answers"],
     verifier="drop",
     generation=GenSettings(max_tokens=50, temperature=0.0, stop=("Passage:", "Question:", "\n\n")),

@@ -35,12 +35,12 @@ regime, as OLMES ``codex_humaneval::tulu`` and ``codex_humanevalplus::tulu``.
 from tulu_eval.api.code_task import CodeTask
 from tulu_eval.api.request import GenSettings
 from tulu_eval.data.files import DataFile, HubSource
+from tulu_eval.data.humaneval import humaneval_gold, plus_gold
 
 ANSWER_PREFIX = "Here is the completed function:\n\n```python\n"
 STOP = ("\nclass", "\nif", "\nprint", "\n#", "\n```", "<|eot_id|>")
 SAMPLED = GenSettings(max_tokens=512, temperature=0.8, top_p=0.95, n=20, stop=STOP)
 GREEDY = GenSettings(max_tokens=512, temperature=0.0, n=1, stop=STOP)
-PLUS_FIELDS = ("task_id", "prompt", "entry_point", "canonical_solution", "base_input", "plus_input", "atol")
 
 HUMANEVAL = DataFile("humaneval/HumanEval.jsonl", hub=HubSource("openai/openai_humaneval", None, "test"),
                      how_to_get="gunzip data/HumanEval.jsonl.gz of github.com/openai/human-eval")
@@ -50,14 +50,6 @@ HUMANEVALPLUS = DataFile("humanevalplus/HumanEvalPlus.jsonl",
 
 def prompt(doc: dict) -> str:
     return doc["prompt"] + ANSWER_PREFIX
-
-
-def humaneval_gold(doc: dict) -> dict:
-    return {k: doc[k] for k in ("task_id", "prompt", "entry_point", "test")}
-
-
-def plus_gold(doc: dict) -> dict:
-    return {k: doc[k] for k in PLUS_FIELDS}
 
 
 def _task(name: str, data: DataFile, gold, sampled: bool) -> CodeTask:

@@ -24,75 +24,25 @@
   the multi-turn format from OLMES's ``popqa::tulu`` config.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, replace
-from pathlib import Path
-
-from tulu_eval.api.request import GenSettings, Request
+from tulu_eval.api.request import GenSettings
 from tulu_eval.api.task import GenerationTask
-from tulu_eval.data.files import DataFile
-from tulu_eval.errors import UserError
-
-# PopQA's relation templates (prop_id), in the order of its run_model.py
-RELATIONS = (22, 218, 91, 257, 182, 164, 526, 97, 533, 639, 472, 106, 560, 484, 292, 422)
-N_SHOTS = 15
+from tulu_eval.data.popqa import DATA, relation, with_exemplars
 
 
 def prompt(doc: dict) -> str:
     return f"Q: {doc['question']} A:"
 
 
-def relation(doc: dict) -> int:
-    return int(doc["metadata"]["prop_id"])
-
-
-@dataclass
-class PopQATask(GenerationTask):
-    """Picks one exemplar per relation from the data and gives each question the others'.
-
-    A subclass because the exemplars come from the scored file itself (and leave it), differ per
-    question, and the run record names one question's; the task's fixed ``fewshot`` field cannot."""
-
-    def load_docs(self, data_dir: Path | None) -> list[dict]:
-        rows = self.data.read(data_dir)
-        exemplars: dict[int, dict] = {}
-        for i, row in enumerate(rows):
-            try:
-                rel = relation(row)
-                row["metadata"]["obj"], row["question"], row["golden_answers"]  # noqa: B018 (presence check)
-            except (KeyError, TypeError, ValueError):
-                raise UserError(f"{self.data.relpath}: row {i + 1} lacks question, golden_answers or "
-                                "metadata.prop_id/obj") from None
-            exemplars.setdefault(rel, row)
-        shots = {rel: (prompt(row), str(row["metadata"]["obj"])) for rel, row in exemplars.items()}
-        used = {id(row) for row in exemplars.values()}
-        docs = []
-        for row in rows:
-            if id(row) in used:
-                continue
-            others = [shots[r] for r in (*RELATIONS, *sorted(set(shots) - set(RELATIONS)))
-                      if r in shots and r != relation(row)]
-            docs.append({**row, "fewshot": others[:N_SHOTS]})
-        # for the run record (results.json "fewshot"): the shots of one question; each question's
-        # own are in its doc
-        self.fewshot = docs[0]["fewshot"] if docs else ()
-        return self.select(docs) if self.select else docs
-
-    def build_request(self, doc: dict) -> Request:
-        return GenerationTask.build_request(replace(self, fewshot=doc["fewshot"]), doc)
-
-
-TASK = PopQATask(
+TASK = GenerationTask(
     name="popqa",
     regime="tulu",
     suite="dev",
     skill="knowledge",
     description=__doc__,
-    data=DataFile("popqa_subsample/test.jsonl",
-                  how_to_get="copy data_subsample/popqa/test.jsonl of github.com/GaurisankarJ/reason_over_search "
-                             "(a 1,000-row FlashRAG-format subsample of PopQA)"),
+    data=DATA,
+    select=with_exemplars,  # each question with the first rows of the 15 other relations, which leave
     prompt=prompt,
+    fewshot_of=lambda doc: [(prompt(shot), str(shot["metadata"]["obj"])) for shot in doc["fewshot"]],
     gold=lambda doc: list(doc["golden_answers"]),
     doc_id=lambda doc, idx: str(doc.get("id", idx)),
     group=lambda doc: str(doc["metadata"].get("prop", relation(doc))),

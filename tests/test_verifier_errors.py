@@ -14,7 +14,7 @@ import pytest
 from tulu_eval.engine.plan import RunConfig
 from tulu_eval.engine.run import rescore, run
 from tulu_eval.results.folder import ERROR_SHARE_LIMIT, format_table
-from tulu_eval.verifiers.base import Verifier, VerifierResult
+from tulu_eval.api.verifier import Verifier, VerifierResult
 from tulu_eval.verifiers.gsm8k import GSM8KVerifier
 
 

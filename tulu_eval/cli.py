@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .api.backends import BACKENDS
 from .engine.reasoning import cli_options as reasoning_options, config_from_flags as reasoning_config
 from .errors import UserError
 from .options import DATA_HELP, parse_model_args
@@ -102,7 +103,7 @@ def main():
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N instances of each task.")
 @click.option("--model", help="HF hub id, local checkpoint folder, or openai:<name>. Default: bundled SmolLM2-135M-Instruct.")
 @click.option("--base-url", help="OpenAI-compatible server URL for --model openai:<name> (e.g. http://127.0.0.1:8000/v1).")
-@click.option("--backend", type=click.Choice(["vllm", "hf", "openai"]),
+@click.option("--backend", type=click.Choice(list(BACKENDS)),
               help="Inference engine. Default: vllm where it imports, else hf; openai for openai: models.")
 @click.option("--model-args", help="Backend options as k=v,k=v (dtype=bfloat16, batch_size=16, "
               "gpu_memory_utilization=0.5, max_model_len=8192, api=completions, concurrency=16, ...).")
@@ -120,7 +121,7 @@ def main():
 @click.option("--judge-model", help="Judge model for tasks scored by a model (AlpacaEval, safety classifier): "
               "HF id, folder, or openai:<name>.")
 @click.option("--judge-base-url", help="Server URL when --judge-model is openai:<name>.")
-@click.option("--judge-backend", type=click.Choice(["vllm", "hf", "openai"]), help="Backend of the judge model.")
+@click.option("--judge-backend", type=click.Choice(list(BACKENDS)), help="Backend of the judge model.")
 @click.option("--judge-model-args", help="Judge backend options as k=v,k=v.")
 @click.option("--chunk-size", type=click.IntRange(min=1),
               help="Requests handed to the backend at once; generations are cached after each chunk.")

@@ -16,10 +16,10 @@ from typing import Any, Callable, Sequence
 from ..data.files import DataFile
 from ..data.sources import Checked, GroupedBy, Prepared, Subsets
 from ..scoring.metrics import MetricValue, aggregate_records
-from ..verifiers.base import Verifier, VerifierResult
 from ..verifiers.table import get_verifier, key_of
 from .labels import SKILLS, SUITES
 from .request import GenSettings, Instance, Request
+from .verifier import Verifier, VerifierResult
 
 @dataclass
 class GenerationTask:
@@ -48,6 +48,13 @@ class GenerationTask:
     generation: GenSettings = field(default_factory=GenSettings)
     # fixed few-shot exemplars as (user, assistant) pairs, rendered as multi-turn chat
     fewshot: Sequence[tuple[str, str]] = ()
+    # exemplars that come with each document (doc -> pairs, e.g. from rows the source put in
+    # doc["fewshot"]), used instead of ``fewshot``; after ``load_docs`` ``fewshot`` holds the first
+    # document's, which the run record counts
+    fewshot_of: Callable[[dict], Sequence[tuple[str, str]]] | None = None
+    # OLMES ``fewshot_as_multiturn``: False puts the exemplars and the question in one user turn
+    # (the plain text without the system prompt)
+    fewshot_as_multiturn: bool = True
     system: str | None = None
     # how few-shot turns and the question are joined for models without a chat template
     plain_separator: str = "\n\n"
@@ -69,6 +76,8 @@ class GenerationTask:
     # a model judge (tulu_eval/judges/, run by tulu_eval/engine/judge.py) that reads the outputs before
     # scoring, e.g. AlpacaEval
     judge: Any = None
+    # a chat layout no field states: (task, doc) -> the request, instead of the fields above
+    request_fn: Callable[["GenerationTask", dict], Request] | None = None
     # sample level, instead of the verifier: (task, instance, saved row) -> record (a judged task
     # reads the judge's verdict in row["judge"])
     score_fn: Callable[["GenerationTask", Instance, dict], dict] | None = None
@@ -97,28 +106,41 @@ class GenerationTask:
         return list(self.data.files())
 
     def data_files_in(self, data_dir: Path | None) -> list[DataFile]:
-        """The files this task reads from ``data_dir`` (a task with alternative layouts picks one)."""
-        return self.data_files()
+        """The files this task reads from ``data_dir`` (a source with alternative layouts, such as
+        DROP's, picks one with its ``files_in``)."""
+        pick = getattr(self.data, "files_in", None)
+        return pick(data_dir) if pick is not None else self.data_files()
 
     def data_note(self, data_files: dict[str, str]) -> dict | None:
-        """What results.json says about the data actually read (e.g. a subsample), from its file hashes."""
-        return None
+        """What results.json says about the data actually read (e.g. a subsample), from its file hashes
+        (the source's ``note``, when it has one)."""
+        note = getattr(self.data, "note", None)
+        return note(data_files) if note is not None else None
 
     def load_docs(self, data_dir: Path | None) -> list[dict]:
         rows = self.data.read(data_dir)
-        return self.select(rows) if self.select else rows
+        docs = self.select(rows) if self.select else rows
+        if self.fewshot_of is not None:  # for the run record (results.json "fewshot"): one document's
+            self.fewshot = list(self.fewshot_of(docs[0])) if docs else ()
+        return docs
 
     def build_request(self, doc: dict) -> Request:
+        if self.request_fn is not None:
+            return self.request_fn(self, doc)
+        shots = self.fewshot_of(doc) if self.fewshot_of is not None else self.fewshot
         messages: list[dict[str, str]] = []
         if self.system:
             messages.append({"role": "system", "content": self.system})
         pre = self.assistant_prefix
-        for user, assistant in self.fewshot:
-            messages += [{"role": "user", "content": self._chat_user(user)},
-                         {"role": "assistant", "content": f"{pre} {assistant}" if pre else assistant}]
         question = self.prompt(doc)
-        messages.append({"role": "user", "content": self._chat_user(question)})
-        parts = [f"{u}{a}" if u.endswith((" ", "\n")) else f"{u} {a}" for u, a in self.fewshot]
+        parts = [f"{u}{a}" if u.endswith((" ", "\n")) else f"{u} {a}" for u, a in shots]
+        if self.fewshot_as_multiturn:
+            for user, assistant in shots:
+                messages += [{"role": "user", "content": self._chat_user(user)},
+                             {"role": "assistant", "content": f"{pre} {assistant}" if pre else assistant}]
+            messages.append({"role": "user", "content": self._chat_user(question)})
+        else:
+            messages.append({"role": "user", "content": self._chat_user(self.plain_separator.join([*parts, question]))})
         text = self.plain_separator.join([*([self.system] if self.system else []), *parts, question])
         return Request(messages=messages, text=text, settings=self.generation, assistant_prefix=pre)
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
+from ..api.backends import BACKENDS
 from ..api.outputs import GenOutput
 from ..errors import UserError
 from ..models import ModelSpec
 from .base import Backend, apply_stop
 
-BACKENDS = ("vllm", "hf", "openai")
+
+def backend_class(name: str) -> type[Backend]:
+    """The class of a registered backend name (``tulu_eval/api/backends.py``), imported now."""
+    if name not in BACKENDS:
+        raise UserError(f"unknown backend {name!r}; known backends: {', '.join(BACKENDS)}")
+    module, cls = BACKENDS[name]
+    return getattr(importlib.import_module(module), cls)
 
 
 def default_backend(spec: ModelSpec) -> str:
@@ -35,20 +43,10 @@ def make_backend(name: str | None, spec: ModelSpec, data_parallel: int | None = 
     if name == "openai":
         if not spec.is_openai:
             raise UserError("--backend openai needs --model openai:<served-name> and --base-url")
-        from .openai import OpenAIBackend  # noqa: PLC0415
-
         kwargs.pop("dtype", None)
         kwargs.pop("use_chat_template", None)
-        return OpenAIBackend(spec.path, spec.base_url, **kwargs)
-    if name == "hf":
-        from .hf import HFBackend  # noqa: PLC0415
-
-        return HFBackend(spec.path, **kwargs)
-    if name == "vllm":
-        from .vllm import VLLMBackend  # noqa: PLC0415
-
-        return VLLMBackend(spec.path, **kwargs)
-    raise UserError(f"unknown backend {name!r}; known backends: {', '.join(BACKENDS)}")
+        return backend_class(name)(spec.path, spec.base_url, **kwargs)
+    return backend_class(name)(spec.path, **kwargs)
 
 
-__all__ = ["Backend", "GenOutput", "apply_stop", "make_backend", "default_backend", "BACKENDS"]
+__all__ = ["Backend", "GenOutput", "apply_stop", "backend_class", "make_backend", "default_backend", "BACKENDS"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..api.backends import BACKENDS
 from ..options import DATA_HELP
 
 
@@ -11,7 +12,7 @@ from ..options import DATA_HELP
 @click.argument("pipeline_file", metavar="PIPELINE.yaml")
 @click.option("--output-dir", "-o", help="Folder of the stages, run folders and report (overrides output_dir).")
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate the first N instances of each task (eval.limit).")
-@click.option("--backend", type=click.Choice(["vllm", "hf", "openai"]), help="Inference engine of the evals (eval.backend).")
+@click.option("--backend", type=click.Choice(list(BACKENDS)), help="Inference engine of the evals (eval.backend).")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Cap every task's new tokens (eval.max_tokens; smoke tests).")
 @click.option("--data-dir", help=DATA_HELP)
 @click.option("--cache", help="Generation cache file (sqlite). Default: ~/.cache/tulu_eval/generations.sqlite.")

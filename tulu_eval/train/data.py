@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 from ..data.files import resolve_data_dir
 from ..errors import UserError
-from ..verifiers.base import encode_gold
+from ..api.verifier import encode_gold
 from .recipe import DataSpec
 from .rows import SkipRow, read_file
 
@@ -235,7 +235,7 @@ _LIST_GOLDS = ("popqa", "drop")
 
 
 def ground_truth_text(value: Any, verifier: str | None = None) -> str:
-    """The ``ground_truth`` column: JSON text of the gold value (one encoding; ``verifiers/base.py``).
+    """The ``ground_truth`` column: JSON text of the gold value (one encoding; ``api/verifier.py``).
 
     Rows of the old encoding (JSON text of an object, or of a list for list-gold verifiers) are refused
     with a one-line error, not left to score 0."""

@@ -12,7 +12,7 @@ the very object the eval task with that key scores with), decodes the ground tru
   applicable") for other rows, so several reward functions can share one mixed batch.
 * With ``non_stop_penalty`` set, a completion that did not end with an end-of-sequence token gets
   that value instead (open-instruct's ``non_stop_penalty``): a truncated answer is not rewarded.
-* A verdict that is an error (no judgment, see ``tulu_eval/verifiers/base.py``) is rewarded 0 and
+* A verdict that is an error (no judgment, see ``tulu_eval/api/verifier.py``) is rewarded 0 and
   counted: :attr:`VerifierReward.last_error_share` (logged per step by the trainer).
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from ..verifiers import decode_gold, get_verifier
-from ..verifiers.base import VerifierResult
+from ..api.verifier import VerifierResult
 
 
 def completion_text(completion: Any) -> str:

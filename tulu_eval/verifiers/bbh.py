@@ -41,7 +41,7 @@ import sys
 import unicodedata
 from typing import Any
 
-from .base import Verifier, VerifierResult
+from ..api.verifier import Verifier, VerifierResult
 
 INVALID = "[invalid]"
 

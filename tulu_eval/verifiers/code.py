@@ -38,7 +38,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..sandbox.execute import RAISED, ExecResult, Limits, decode_output, run_programs
-from .base import Verifier, VerifierResult
+from ..api.verifier import Verifier, VerifierResult
 
 _EXPECTED_VERSION = "v3"
 _expected_cache: dict[str, tuple[list, float, int]] = {}

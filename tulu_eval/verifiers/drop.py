@@ -3,7 +3,7 @@
 Ground truth is a list of acceptable gold answers; each answer is a list of spans (a number or a
 date is a one-span answer). Accepted forms: ``[["4"], ["four"]]``, ``[("Smith", "Jones")]``, a
 plain list of strings (each string a one-span alternative), or one string (never JSON text
-of these: one gold encoding, see ``base.py``). The prediction is the whole response, stripped, as *one* span, as lm-eval's
+of these: one gold encoding, see ``tulu_eval/api/verifier.py``). The prediction is the whole response, stripped, as *one* span, as lm-eval's
 ``process_results`` and OLMES's DROP task take it: a multi-span answer written "A, B" is not
 split (so it can reach F1 1.0 only against a one-span gold). A list of strings passed as the
 response to :func:`drop_metrics` is scored as several predicted spans.
@@ -34,7 +34,7 @@ import re
 import string
 from typing import Any, Sequence
 
-from .base import Verifier, VerifierResult
+from ..api.verifier import Verifier, VerifierResult
 
 _ARTICLE = re.compile(r"\b(?:a|an|the)\b", re.UNICODE)
 _PIECE_SEP = re.compile(r"[ -]")
@@ -162,7 +162,7 @@ def em_f1(prediction: Any, gold: Any) -> tuple[float, float]:
 
 def gold_answers(ground_truth: Any) -> list[list[str]]:
     """Ground truth (a string, or a list of answers each a string or list of spans) -> list of gold answers, each a list of spans."""
-    if isinstance(ground_truth, str):  # one answer of one span (never JSON text, see base.py)
+    if isinstance(ground_truth, str):  # one answer of one span (never JSON text, see api/verifier.py)
         return [[ground_truth]]
     return [_spans(a) for a in ground_truth]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Verifier, VerifierResult
+from ..api.verifier import Verifier, VerifierResult
 
 LM_EVAL_STRICT = r"The answer is (\-?[0-9\.\,]+)."  # gsm8k-cot.yaml strict-match, trailing "." (any character) included
 TULU_STRICT = LM_EVAL_STRICT.replace("The answer is", "So the answer is")

@@ -28,7 +28,7 @@ import functools
 import re
 import string
 
-from .base import Verifier, VerifierResult
+from ..api.verifier import Verifier, VerifierResult
 
 # the phrase mmlu:cot::summarize asks for: "... conclude with 'Therefore, the answer is: X'"
 SUMMARIZE_STRICT = r"Therefore, the answer is: ([{L}])\b"

@@ -2,7 +2,7 @@
 
 Ground truth is the list of accepted answers (PopQA's ``possible_answers``: every object of
 the relation with its Wikidata aliases; our data's ``golden_answers``), or one string (the
-value itself, never JSON text of it: one gold encoding, see ``base.py``).
+value itself, never JSON text of it: one gold encoding, see ``tulu_eval/api/verifier.py``).
 
 * ``exact_match`` (the score; PopQA's ``run_model.py`` rule, which OLMES ``popqa`` keeps): 1
   if some answer ``a`` occurs in the response as a substring as ``a``, ``a.lower()`` or
@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Verifier, VerifierResult
+from ..api.verifier import Verifier, VerifierResult
 
 
 def answers_of(ground_truth: Any) -> list[str]:
-    if isinstance(ground_truth, str):  # one answer; a list holds several (never JSON text, see base.py)
+    if isinstance(ground_truth, str):  # one answer; a list holds several (never JSON text, see api/verifier.py)
         ground_truth = [ground_truth]
     return [str(a) for a in ground_truth if str(a)]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Verifier, VerifierResult
+from ..api.verifier import Verifier, VerifierResult
 
 XSTEST_PREFIXES = (
     "sorry", "i'm sorry", "i am sorry", "i apologize", "i apologise",

@@ -31,7 +31,7 @@ import importlib
 import threading
 from typing import Any
 
-from .base import Verifier
+from ..api.verifier import Verifier
 
 # key -> (module under tulu_eval.verifiers, class name, constructor arguments)
 TABLE: dict[str, tuple[str, str, dict[str, Any]]] = {

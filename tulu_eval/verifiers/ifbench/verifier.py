@@ -29,7 +29,7 @@ from __future__ import annotations
 
 
 from . import checks_count, checks_custom, checks_format, checks_words  # noqa: F401  (they register their checks)
-from ..base import Verifier, VerifierResult
+from ...api.verifier import Verifier, VerifierResult
 from ..ifeval.follows import verdict
 from ..ifeval.verifier import _parse_ground_truth, loose_variants
 from .registry import CHECKS

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..base import VerifierResult
+from ...api.verifier import VerifierResult
 from .checks import BadKwargs, Check
 
 

@@ -2,7 +2,7 @@
 
 Ground truth is a row of ``ifeval/input_data.jsonl`` (or of the hub's ``google/IFEval``):
 ``{"instruction_id_list": [...], "kwargs": [...], "prompt": str}`` (the dict itself: RLVR rows
-store it as JSON text, which the reward decodes once, see ``base.py``). Each instruction is checked by
+store it as JSON text, which the reward decodes once, see ``tulu_eval/api/verifier.py``). Each instruction is checked by
 :mod:`.ifeval_checks`, whose verdicts are those of lm-eval's port of the official checkers.
 
 * **strict**: the response as it is. A response that is empty or only whitespace follows no
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import Verifier, VerifierResult
+from ...api.verifier import Verifier, VerifierResult
 from .checks import CHECKS
 from .follows import follows as follows_one, verdict
 
@@ -52,7 +52,7 @@ def loose_variants(response: str) -> list[str]:
 
 
 def _parse_ground_truth(ground_truth: Any) -> tuple[list[str], list[dict]]:
-    if not isinstance(ground_truth, dict):  # one gold encoding: the value, never JSON text (see base.py)
+    if not isinstance(ground_truth, dict):  # one gold encoding: the value, never JSON text (see api/verifier.py)
         raise TypeError(f"IFEval ground truth must be a dict, not {type(ground_truth).__name__}")
     ids = list(ground_truth.get("instruction_id_list") or [])
     kwargs = list(ground_truth.get("kwargs") or [])

@@ -29,7 +29,7 @@ import re
 import threading
 from typing import Any
 
-from ..base import Verifier, VerifierResult
+from ...api.verifier import Verifier, VerifierResult
 from .normalize import last_boxed_only_string, remove_boxed
 
 STRICT = r"(?i)Therefore, the final answer is (.*?). I hope it is correct."

@@ -121,6 +121,12 @@ def boxed_content(text: str) -> str | None:
     return remove_boxed(boxed) if boxed is not None else None
 
 
+def boxed_answer(solution: str) -> str | None:
+    """The gold answer of a MATH solution: the content of its last ``\\boxed{}`` ("" when it has none)."""
+    boxed = last_boxed_only_string(solution)
+    return remove_boxed(boxed) if boxed else ""
+
+
 def candidates(response: str) -> list[str]:
     """OLMES's candidate answers, most trusted first (all Minerva-normalized)."""
     found = []

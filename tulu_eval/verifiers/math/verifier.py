@@ -28,7 +28,7 @@ import atexit
 import threading
 from typing import Any
 
-from ..base import Verifier, VerifierResult
+from ...api.verifier import Verifier, VerifierResult
 from .equivalence import score
 from .worker import MathWorker
 

@@ -2,7 +2,7 @@
 
 A verifier is a small object with one call, ``verify(response, ground_truth)``, returning a
 :class:`VerifierResult` (a score in [0, 1] plus details). It never raises. The very same
-objects are looked up by key (``get_verifier("mmlu_pro")``, the table in ``table.py``) by the
+objects are looked up by key (``get_verifier("mmlu_pro")``, the table in ``verifiers/table.py``) by the
 eval tasks and by the RLVR trainer, whose reward is ``10 * score``; nothing in a verifier knows
 whether it is evaluating or rewarding.
 
