@@ -4,7 +4,9 @@ The graph is read from the source with ``ast``: every ``import`` and ``from ... 
 ``tulu_eval`` module, wherever it stands (top level, inside a function, under
 ``TYPE_CHECKING``), is an edge; ``from pkg import name`` is an edge to ``pkg.name`` when that is
 a module, else to ``pkg``. A lazy import inside a function hides a cycle from Python, not from
-this test. The task declarations (``tasks/``, installed as ``tulu_eval.tasks``) are included.
+this test. The task declarations (``tasks/``, installed as ``tulu_eval.tasks``) are included. The
+backend registry (``api/backends.py``) names modules as strings that ``tulu_eval.backends`` imports by
+name: those are edges of ``tulu_eval.backends`` too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import tulu_eval
 import tulu_eval.tasks
+from tulu_eval.api.backends import BACKENDS
 
 ROOT = Path(tulu_eval.__file__).parent
 
@@ -47,6 +50,7 @@ def _edges(mods: dict[str, Path]) -> dict[str, set[str]]:
                 for alias in node.names:
                     deps.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in mods else target)
         edges[name] = {d for d in deps if d in mods and d != name}
+    edges["tulu_eval.backends"] |= {module for module, _ in BACKENDS.values()}
     return edges
 
 
@@ -95,6 +99,11 @@ def test_no_import_cycle():
 
 def test_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_registry_modules_are_in_the_graph():
+    edges = _edges(_modules())
+    assert {"tulu_eval.backends.vllm", "tulu_eval.backends.hf", "tulu_eval.backends.openai"} <= edges["tulu_eval.backends"]
 
 
 def test_every_module_imports():
