@@ -160,7 +160,8 @@ def train(recipe: Recipe, options: Options, make_trainer: Callable[..., Any]) ->
 
 
 def _peak_rss_mib() -> float:
-    """The largest resident set of this process so far (Linux reports KiB), MiB: training's memory cost."""
+    """The largest resident set of this process so far (Linux reports KiB), MiB: training's memory cost
+    (after ``--resume``, of the resumed part only; ``wall_seconds`` likewise)."""
     import resource  # noqa: PLC0415
 
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
