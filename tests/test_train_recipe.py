@@ -172,6 +172,18 @@ def test_existing_checkpoints_need_resume_or_overwrite(tmp_path):
     assert not list(out.glob("checkpoint-*"))
 
 
+def test_resume_from_a_checkpoint_at_max_steps_is_refused(tmp_path):
+    """transformers 5 trains one step past max_steps when resumed from a checkpoint already there (seen: a run
+    stopped at checkpoint-18, resumed with --max-steps 18, ended at step 19): refuse, say what to do."""
+    out = tmp_path / "out"
+    (out / "checkpoint-18").mkdir(parents=True)
+    (out / "checkpoint-18" / "trainer_state.json").write_text(json.dumps({"global_step": 18}))
+    with pytest.raises(UserError, match="checkpoint-18 is at step 18, the run's max_steps is 18: nothing to train"):
+        train_run.prepare_output(out, train_run.Options(resume=True), max_steps=18)
+    assert train_run.prepare_output(out, train_run.Options(resume=True), max_steps=19) == out / "checkpoint-18"
+    assert train_run.prepare_output(out, train_run.Options(resume=True)) == out / "checkpoint-18"  # epochs decide
+
+
 # --- converters on real rows ----------------------------------------------------------------------
 def test_hh_rlhf_rows_become_preference_pairs(data_dir):
     rows, summary = train_data.load(DataSpec("hh_rlhf/harmless-base/test.jsonl", "hh_rlhf"), "dpo")

@@ -65,8 +65,9 @@ def checkpoints(out: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
 
 
-def prepare_output(out: Path, options: Options) -> Path | None:
-    """The checkpoint to resume from (None: start fresh); refuses to mix two runs in one folder."""
+def prepare_output(out: Path, options: Options, max_steps: int = -1) -> Path | None:
+    """The checkpoint to resume from (None: start fresh); refuses to mix two runs in one folder, and a
+    resume from a checkpoint already at ``max_steps`` (transformers 5 would train one step more)."""
     existing = checkpoints(out) if out.is_dir() else []
     if options.resume and options.overwrite:
         raise UserError("--resume and --overwrite contradict each other")
@@ -81,7 +82,13 @@ def prepare_output(out: Path, options: Options) -> Path | None:
         if not existing:
             say(f"--resume: {out} has no checkpoint yet; starting from the beginning")
             return None
-        return existing[-1]
+        last = existing[-1]
+        state = last / "trainer_state.json"
+        done = json.loads(state.read_text(encoding="utf-8")).get("global_step", 0) if state.is_file() else 0
+        if max_steps > 0 and done >= max_steps:
+            raise UserError(f"--resume: {last} is at step {done}, the run's max_steps is {max_steps}: nothing to "
+                            f"train (raise --max-steps to go on, or evaluate it: tulu-eval run --model {last})")
+        return last
     return None
 
 
@@ -128,7 +135,7 @@ def train(recipe: Recipe, options: Options, make_trainer: Callable[..., Any]) ->
     rows, data_summary = train_data.load(recipe.data, kind, options.data_dir)
     out = Path(recipe.output_dir).expanduser()
     config = make_trl_config(recipe, out)
-    resume_from = prepare_output(out, options)
+    resume_from = prepare_output(out, options, config.max_steps)
     model_path = resolve_model_path(recipe.model)
     out.mkdir(parents=True, exist_ok=True)
     say(f"train-{kind}: {data_summary['examples']} examples from {data_summary['file']} "
