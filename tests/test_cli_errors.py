@@ -74,3 +74,11 @@ def test_help_explains_commands():
     for flag in ("--suite", "--tasks", "--limit", "--model", "--backend", "--output-dir", "--data-dir",
                  "--include-path", "--max-tokens"):
         assert flag in out.stdout
+
+
+def test_bundled_is_the_default_model_by_name(bundled_model):
+    """`--model bundled`, the word the training recipes use, is the bundled model (it had been looked up on the
+    hub: five retries of a network call, then an error)."""
+    from tulu_eval.models import resolve_model
+
+    assert resolve_model("bundled") == resolve_model(None) == resolve_model("smollm2")

@@ -101,7 +101,7 @@ def main():
 @click.option("--suite", help="Suite(s) to run: dev, unseen, or dev,unseen.")
 @click.option("--tasks", "tasks_", help="Comma-separated task names (see `tulu-eval tasks`).")
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N instances of each task.")
-@click.option("--model", help="HF hub id, local checkpoint folder, or openai:<name>. Default: bundled SmolLM2-135M-Instruct.")
+@click.option("--model", help="HF hub id, local checkpoint folder, or openai:<name>. Default: the bundled SmolLM2-135M-Instruct (also by name: bundled).")
 @click.option("--base-url", help="OpenAI-compatible server URL for --model openai:<name> (e.g. http://127.0.0.1:8000/v1).")
 @click.option("--backend", type=click.Choice(list(BACKENDS)),
               help="Inference engine. Default: vllm where it imports, else hf; openai for openai: models.")

@@ -50,8 +50,11 @@ class ModelSpec:
         return self.kind == "openai"
 
 
+BUNDLED_ALIASES = (DEFAULT_MODEL, "smollm2", "bundled")  # "bundled": the word training recipes use for it
+
+
 def resolve_model(model: str | None, base_url: str | None = None) -> ModelSpec:
-    if not model or model in (DEFAULT_MODEL, "smollm2"):
+    if not model or model in BUNDLED_ALIASES:
         return ModelSpec(DEFAULT_MODEL, str(bundled_model_dir()), "local")
     if model.startswith("openai:"):
         served = model.split(":", 1)[1]
