@@ -50,7 +50,7 @@ class ModelSpec:
         return self.kind == "openai"
 
 
-BUNDLED_ALIASES = (DEFAULT_MODEL, "smollm2", "bundled")  # "bundled": the word training recipes use for it
+BUNDLED_ALIASES = (DEFAULT_MODEL, "smollm2", "bundled", "default")  # "bundled"/"default": the words recipes use
 
 
 def resolve_model(model: str | None, base_url: str | None = None) -> ModelSpec:

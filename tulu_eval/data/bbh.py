@@ -23,7 +23,6 @@ EXAMPLES = {s: DataFile(f"bbh/bbh/{s}.json", how_to_get=HOW_TO_GET) for s in SUB
 PROMPTS = {s: DataFile(f"bbh/cot-prompts/{s}.txt", how_to_get=HOW_TO_GET) for s in SUBTASKS}
 
 
-
 def cot_prefix(text: str, path: str = "cot-prompt") -> str:
     """A CoT prompt file without its canary line and the ``-----`` line that follows it."""
     lines = text.strip().split("\n")

@@ -18,7 +18,6 @@ DATA = DataFile("gpqa/gpqa_main.csv",
                            "(password in its README) and put its gpqa_main.csv into <data dir>/gpqa/")
 
 
-
 def clean(text: str | None) -> str:
     """OLMES ``GPQA._preprocess`` of an answer."""
     if text is None:

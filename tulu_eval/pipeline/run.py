@@ -259,8 +259,7 @@ def evaluate(pipe: Pipeline, name: str, model: str, manifests: list[str], *, dat
     from ..results.folder import INCOMPLETE_FILE, RESULTS_FILE  # noqa: PLC0415
 
     out = pipe.eval_dir(name)
-    model_arg = None if model in ("bundled", "default") else model
-    key = _eval_key(pipe, fingerprint(resolve_model(model_arg)), manifests)
+    key = _eval_key(pipe, fingerprint(resolve_model(model)), manifests)
     stamp = out / STAMP
     if (not force and stamp.is_file() and (out / RESULTS_FILE).is_file() and not (out / INCOMPLETE_FILE).exists()
             and json.loads(stamp.read_text(encoding="utf-8")) == key):
@@ -269,7 +268,7 @@ def evaluate(pipe: Pipeline, name: str, model: str, manifests: list[str], *, dat
     spec = pipe.eval
     _say(f"eval {name}: {model} on {spec.suite or ''}{',' if spec.suite and spec.tasks else ''}{spec.tasks or ''}"
          f"{f' --limit {spec.limit}' if spec.limit else ''} -> {out}")
-    run(RunConfig(suite=spec.suite, tasks=spec.tasks, limit=spec.limit, model=model_arg, backend=spec.backend,
+    run(RunConfig(suite=spec.suite, tasks=spec.tasks, limit=spec.limit, model=model, backend=spec.backend,
                   output_dir=str(out), data_dir=data_dir, model_args=dict(spec.model_args), max_tokens=spec.max_tokens,
                   cache=cache, report=False, allow_code_execution=spec.allow_code_execution,
                   training_manifest=tuple(manifests)))

@@ -12,4 +12,3 @@ PRIMER = [
     ("Where were the 1992 Olympics held?", "The 1992 Olympics were held in Barcelona, Spain."),
 ]
 PRIMER_TEXT = "".join(f"Q: {q}\nA: {a}\n\n" for q, a in PRIMER)
-

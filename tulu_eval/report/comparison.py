@@ -59,6 +59,10 @@ def _metrics(summary: dict) -> dict:
     return {m: {k: v.get(k) for k in ("value", "stderr", "n")} for m, v in sorted(summary.get("metrics", {}).items())}
 
 
+def _limits(base: Run, trained: Run) -> dict:
+    return {k: (r.results.get("selection") or {}).get("limit") for k, r in (("base", base), ("trained", trained))}
+
+
 def compare_runs(base_dir: str | os.PathLike, trained_dir: str | os.PathLike, task: str | None = None,
                  metric: str | None = None, iters: int = 10000, seed: int = 0,
                  also: list[tuple[str | os.PathLike, str | os.PathLike]] = ()) -> dict:
@@ -95,7 +99,6 @@ def compare_runs(base_dir: str | os.PathLike, trained_dir: str | os.PathLike, ta
     if task is not None:
         primary = tests[task] if metric == tests[task]["metric"] else _test(*pair[task], task, metric, iters, seed)
     base, trained = pairs[0][:2]
-    limits = {k: (r.results.get("selection") or {}).get("limit") for k, r in (("base", base), ("trained", trained))}
     out = {
         "base": {t: _metrics(pair[t][0].results["tasks"][t]) for t in shared},
         "trained": {t: _metrics(pair[t][1].results["tasks"][t]) for t in shared},
@@ -105,12 +108,11 @@ def compare_runs(base_dir: str | os.PathLike, trained_dir: str | os.PathLike, ta
         "runs": {"base": str(base.path), "trained": str(trained.path)},
         "models": {"base": base.results.get("model", {}).get("name"),
                    "trained": trained.results.get("model", {}).get("name")},
-        "limit": limits,
+        "limit": _limits(base, trained),
         "note": None if primary else f"no primary comparison: {DEFAULT_PRIMARY[0]} is not in both runs; pass --task",
     }
     if also:
-        out["also"] = [{"base": str(b.path), "trained": str(t.path), "tasks": sh,
-                        "limit": {k: (r.results.get("selection") or {}).get("limit") for k, r in (("base", b), ("trained", t))}}
+        out["also"] = [{"base": str(b.path), "trained": str(t.path), "tasks": sh, "limit": _limits(b, t)}
                        for b, t, sh in pairs[1:]]
     return out
 

@@ -46,7 +46,7 @@ def probe(recipe: Recipe, prompts: int, data_dir: str | None = None, backend: st
     group = int(trl.get("num_generations", 8))
     settings = GenSettings(max_tokens=int(trl.get("max_completion_length", 256)),
                            temperature=float(trl.get("temperature", 1.0)), top_p=float(trl.get("top_p", 1.0)), n=group)
-    spec = resolve_model(None if recipe.model in ("bundled", "default") else recipe.model)
+    spec = resolve_model(recipe.model)
     engine = make_backend(backend, spec, **(model_args or {}))
     requests = [Request(messages=row["prompt"], text="\n\n".join(m["content"] for m in row["prompt"]),
                         settings=settings) for row in rows]

@@ -95,7 +95,7 @@ def prepare_output(out: Path, options: Options, max_steps: int = -1) -> Path | N
 def resolve_model_path(name: str) -> str:
     from ..models import resolve_model  # noqa: PLC0415
 
-    spec = resolve_model(None if name in ("bundled", "default") else name)
+    spec = resolve_model(name)
     if spec.is_openai:
         raise UserError(f"model {name}: an API model cannot be trained")
     return spec.path
