@@ -58,8 +58,8 @@ def test_hf_backend_greedy_respects_stop_and_max_tokens(bundled_model):
     assert [o.texts for o in outs] == [o.texts for o in again]  # greedy is deterministic
 
 
-def _outputs(run_dir: Path) -> list[str]:
-    return [json.loads(line)["output"] for line in (run_dir / "predictions" / "gsm8k.jsonl").open()]
+def _outputs(run_dir: Path, task: str = "gsm8k") -> list[str]:
+    return [json.loads(line)["output"] for line in (run_dir / "predictions" / f"{task}.jsonl").open()]
 
 
 AGREE_ARGS = ["--tasks", "gsm8k", "--limit", "16", "--max-tokens", "64", "--no-cache"]
@@ -76,6 +76,20 @@ def test_vllm_matches_transformers_greedy_fp32(tmp_path, bundled_model, data_dir
     same = sum(x == y for x, y in zip(a, b))
     print(f"hf vs vllm fp32 greedy: {same}/{len(a)} identical outputs")
     assert same == len(a)
+
+
+@pytest.mark.slow
+def test_vllm_ngram_speculation_keeps_greedy_outputs(tmp_path, bundled_model, data_dir):
+    """speculative_tokens=4 (n-gram prompt lookup) changes speed, not greedy outputs: every output equal
+    to the plain engine's, on generation (GSM8K) and log-likelihood (MMLU) requests."""
+    args = ["--tasks", "gsm8k,mmlu_mc", "--limit", "16", "--max-tokens", "128", "--no-cache", "--backend", "vllm"]
+    plain = run_cli("run", *args, "-o", str(tmp_path / "plain"))
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    spec = run_cli("run", *args, "--model-args", "speculative_tokens=4", "-o", str(tmp_path / "spec"))
+    assert spec.returncode == 0, spec.stderr[-3000:]
+    for task in ("gsm8k", "mmlu_mc"):
+        a, b = _outputs(tmp_path / "plain", task), _outputs(tmp_path / "spec", task)
+        assert len(a) == 16 and a == b, f"{task}: {sum(x == y for x, y in zip(a, b))}/{len(a)} identical"
 
 
 def _free_port() -> int:

@@ -1,0 +1,118 @@
+"""What each scheduling and engine lever gives, on the same requests and the same vLLM engine (issue 14).
+
+    python benchmarks/bench_levers.py [--tasks gsm8k,ifeval,mmlu_mc,truthfulqa] [--limit 10]
+                                      [--max-tokens 256] [--configs barriers,schedule,noprefix,ngram4]
+
+Each configuration runs in a fresh process: the tasks' requests (built by the harness, as
+``tulu-eval run`` builds them) through the harness's own ``generate_all`` with no cache. The engine
+start is timed apart and left out of the speed-up (it is the same for every configuration).
+
+* ``barriers``: one ``generate_all`` per task, one after the other: the batch drains at the end of
+  each task (how a harness that loops over tasks runs; lm-eval does).
+* ``schedule``: the whole workload in one ``generate_all`` (tulu-eval's default): every generation
+  request in the engine at once, longest expected first, then the log-likelihood requests.
+* ``noprefix``: ``schedule`` with vLLM's prefix caching off (``enable_prefix_caching=False``): what
+  sharing few-shot prefixes gives.
+* ``ngramK``: ``schedule`` with n-gram speculative decoding, K draft tokens (``speculative_tokens=K``).
+
+Prints one row per configuration: engine start, generate seconds, new tokens, tokens/s, speed-up vs
+``barriers``, and how many outputs equal ``schedule``'s (generations: the text; multiple choice: the
+choice picked). A lever that changes outputs is not lossless, whatever its speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def engine_args(config: str) -> dict:
+    if config == "noprefix":
+        return {"enable_prefix_caching": False}
+    if config.startswith("ngram"):
+        return {"speculative_tokens": int(config[len("ngram"):] or 4)}
+    if config in ("barriers", "schedule"):
+        return {}
+    raise SystemExit(f"unknown configuration {config!r}: barriers, schedule, noprefix or ngramK")
+
+
+def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    from tulu_eval.backends import make_backend  # noqa: PLC0415
+    from tulu_eval.engine.generate import generate_all  # noqa: PLC0415
+    from tulu_eval.engine.plan import RunConfig, make_plan  # noqa: PLC0415
+    from tulu_eval.models import fingerprint, resolve_model  # noqa: PLC0415
+
+    plan = make_plan(RunConfig(tasks=tasks, limit=limit, max_tokens=max_tokens))
+    spec = resolve_model(None)
+    backend = make_backend("vllm", spec, **engine_args(config))
+    t0 = time.perf_counter()
+    backend._load()
+    start_s = time.perf_counter() - t0
+    groups = ([plan.instances[t.name] for t in plan.tasks] if config == "barriers"
+              else [[i for t in plan.tasks for i in plan.instances[t.name]]])
+    t0 = time.perf_counter()
+    outputs, tokens = [], 0
+    for instances in groups:
+        _, outs, stats = generate_all(backend, instances, fingerprint(spec), None, progress=False)
+        tokens += stats["new_tokens"]
+        for inst, o in zip(instances, outs):
+            if inst.request.continuations is None:
+                outputs.append(o.texts[0])
+            else:
+                outputs.append(int(max(range(len(o.logprobs)), key=lambda j: o.logprobs[j])))
+    gen_s = time.perf_counter() - t0
+    backend.close()
+    out.write_text(json.dumps({"start_s": start_s, "generate_s": gen_s, "tokens": tokens, "outputs": outputs}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tasks", default="gsm8k,ifeval,mmlu_mc,truthfulqa")
+    ap.add_argument("--limit", type=int, default=10)
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--configs", default="barriers,schedule,noprefix,ngram4")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker, args.tasks, args.limit, args.max_tokens, Path(args.out))
+        return
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    for c in configs:
+        engine_args(c)  # a typo fails now, not after an hour
+    tmp = Path(tempfile.mkdtemp(prefix="bench_levers_"))
+    res = {}
+    for c in configs:
+        cmd = [sys.executable, __file__, "--worker", c, "--tasks", args.tasks, "--limit", str(args.limit),
+               "--max-tokens", str(args.max_tokens), "--out", str(tmp / f"{c}.json")]
+        with (tmp / f"{c}.log").open("w") as log:
+            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+        if proc.returncode:
+            print(f"{c}: failed (exit {proc.returncode}); log: {tmp / f'{c}.log'}", file=sys.stderr)
+            continue
+        res[c] = json.loads((tmp / f"{c}.json").read_text())
+        print(f"{c}: {res[c]['generate_s']:.1f} s", file=sys.stderr)
+    ref = res.get("schedule", {}).get("outputs")
+    base = res.get("barriers", {}).get("generate_s")
+    print(f"tasks {args.tasks}, limit {args.limit}, max tokens {args.max_tokens}; vLLM on this machine, "
+          "engine start left out of the speed-up")
+    print(f"{'configuration':14}{'start s':>9}{'generate s':>12}{'tokens':>9}{'tok/s':>8}{'vs barriers':>13}"
+          f"{'same as schedule':>18}")
+    for c, r in res.items():
+        speed = f"{base / r['generate_s']:.2f}x" if base else "-"
+        same = f"{sum(a == b for a, b in zip(r['outputs'], ref))}/{len(ref)}" if ref else "-"
+        print(f"{c:14}{r['start_s']:9.1f}{r['generate_s']:12.1f}{r['tokens']:9d}{r['tokens'] / r['generate_s']:8.1f}"
+              f"{speed:>13}{same:>18}")
+
+
+if __name__ == "__main__":
+    main()
