@@ -39,7 +39,7 @@ from tulu_eval.api.request import GenSettings
 from tulu_eval.api.task import GenerationTask
 from tulu_eval.data.mmlu import LETTERS, SUBJECTS, read_test, subject_file, with_shots
 from tulu_eval.data.sources import Subsets
-from tulu_eval.prompts.mmlu import cot_prompt, mc_prompt, mc_request
+from tulu_eval.prompts.mmlu import cot_prompt, mc_prompt, mc_request, mc_shots
 
 TEST_FILES = [subject_file(s, "test") for s in SUBJECTS]
 _common = dict(suite="dev", skill="knowledge", description=__doc__,
@@ -66,6 +66,7 @@ TASKS = [
         regime="tulu",
         prompt=mc_prompt,
         request_fn=mc_request,  # the description opens the first exemplar turn; each subject its own 5 shots
+        fewshot_of=mc_shots,  # what results.json records as "fewshot" (5), not the 0 of a task-level list
         choices=lambda doc: [f" {letter}" for letter in LETTERS],
         gold=lambda doc: LETTERS.index(doc["answer"]),
         primary_metric="acc",

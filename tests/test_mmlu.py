@@ -120,6 +120,7 @@ def test_mc_prompt_is_five_dev_shots_as_multiturn(data_dir):
     # without a chat template: OLMES's plain 5-shot text
     assert req.text.startswith("The following are multiple choice questions (with answers) about anatomy.\n\n")
     assert req.text.count("\nAnswer:") == 6 and req.text.endswith("\nAnswer:")
+    assert len(task.fewshot) == 5  # what results.json records as "fewshot"
 
 
 # --- CoT answer extraction: regression against the OLMES transcription, on real outputs -------------------------------------------

@@ -30,11 +30,16 @@ def mc_prompt(doc: dict) -> str:
     return question_block(doc) + "Answer:"
 
 
+def mc_shots(doc: dict) -> list[tuple[str, str]]:
+    """The subject's exemplars (``doc["fewshot"]``) as (question, " letter") pairs."""
+    return [(mc_prompt(s), f" {s['answer']}") for s in doc.get("fewshot", ())]
+
+
 def mc_request(task, doc: dict) -> Request:
     """``mmlu:mc::tulu``: the exemplars of ``doc["fewshot"]`` as multi-turn chat, the description
     opening the first user turn; the plain text joins each exemplar to its answer with no space."""
     description = MC_DESCRIPTION.format(subject=subject_words(doc))
-    shots = [(mc_prompt(s), f" {s['answer']}") for s in doc.get("fewshot", ())]
+    shots = mc_shots(doc)
     messages: list[dict[str, str]] = []
     for i, (user, assistant) in enumerate(shots):
         messages += [{"role": "user", "content": (description if i == 0 else "") + user},
