@@ -1,7 +1,7 @@
 """Cache identity = everything that can change an output: one test per field that changing it misses.
 
 Each check goes through the runner's own ``generate_all`` with a real sqlite cache and real backend
-objects on the bundled model (tokenizer, chat template, options); only the engine's ``generate_stream``
+objects on the bundled model (tokenizer, chat template, options); only the engine's ``stream``
 (what the runner's one schedule calls) is replaced by a recorder, since what is tested is whether the cache is consulted or bypassed.
 """
 
@@ -39,8 +39,12 @@ def generated(backend, model_fp, cache, settings: GenSettings = SETTINGS) -> boo
         calls.extend(prompts)
         return [GenOutput(["4"] * r.settings.n, [1] * r.settings.n, ["stop"] * r.settings.n) for r in requests]
 
+    def stream(requests, prompts, pairs):
+        assert not pairs
+        return iter([("gen", pos, out) for pos, out in enumerate(record(requests, prompts))])
+
     backend.generate = record
-    backend.generate_stream = lambda requests, prompts: iter(enumerate(record(requests, prompts)))
+    backend.stream = stream
     generate_all(backend, [_instance(settings)], model_fp, cache, progress=False)
     return bool(calls)
 

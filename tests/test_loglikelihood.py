@@ -96,6 +96,17 @@ def test_vllm_loglikelihood_matches_hf(bundled_model):
     vl_backend = VLLMBackend(str(bundled_model), use_chat_template=False)
     try:
         vl = vl_backend.loglikelihood(PAIRS)
+        # the runner's one schedule: generations and log-likelihood prefills in the engine together
+        from tulu_eval.api.request import GenSettings, Request
+
+        reqs = [Request(messages=[], text=t, settings=GenSettings(max_tokens=24)) for t in ("Once upon a time", "2 + 2 =")]
+        prompts = [vl_backend.render(r) for r in reqs]
+        got = {(kind, pos): out for kind, pos, out in vl_backend.stream(reqs, prompts, PAIRS)}
+        assert sorted(got) == sorted([("gen", i) for i in range(2)] + [("ll", i) for i in range(len(PAIRS))])
+        assert [got["gen", i].texts for i in range(2)] == [o.texts for o in vl_backend.generate(reqs, prompts)]
+        for i, b in enumerate(vl):
+            assert got["ll", i].num_tokens == b.num_tokens and got["ll", i].is_greedy == b.is_greedy
+            assert got["ll", i].logprob == pytest.approx(b.logprob, abs=1e-4)
     finally:
         vl_backend.close()
     for a, b in zip(hf, vl):

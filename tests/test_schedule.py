@@ -62,8 +62,8 @@ class _StopAfter:
     def __getattr__(self, name):
         return getattr(self.backend, name)
 
-    def generate_stream(self, requests, prompts):
-        for item in self.backend.generate_stream(requests, prompts):
+    def stream(self, requests, prompts, pairs):
+        for item in self.backend.stream(requests, prompts, pairs):
             if self.delivered == self.k:
                 raise Interrupted(15)
             self.delivered += 1

@@ -72,6 +72,27 @@ class Backend:
             for j, out in enumerate(outs):
                 yield start + j, out
 
+    def stream(self, requests: list[Request], prompts: list[str],
+               pairs: list[tuple[str, str]]) -> Iterator[tuple[str, int, GenOutput | LLResult]]:
+        """A whole workload, generations and log-likelihood pairs, as results become available:
+        ``("gen", position in requests, GenOutput)`` or ``("ll", position in pairs, LLResult)``.
+
+        This default generates first (``generate_stream``), then scores the pairs in batches of at least
+        256 (contexts shared within a batch); vLLM overrides it to put both kinds into one engine schedule,
+        where the log-likelihood prefills fill the batch while the last long generations finish. Closing
+        the generator early (a stop signal) stops the work in flight."""
+        gen = self.generate_stream(requests, prompts) if requests else iter(())
+        try:
+            for pos, out in gen:
+                yield "gen", pos, out
+        finally:
+            if hasattr(gen, "close"):
+                gen.close()
+        size = max(self.chunk_size, 256)
+        for start in range(0, len(pairs), size):
+            for j, res in enumerate(self.loglikelihood(pairs[start:start + size])):
+                yield "ll", start + j, res
+
     def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
         """Summed log-probability of each ``continuation`` after its rendered ``context``."""
         raise UserError(f"backend {self.name!r} cannot score log-likelihoods (multiple-choice tasks); "

@@ -127,27 +127,44 @@ class VLLMBackend(LocalBackend):
         return [self._output(req, out) for req, out in zip(requests, outs)]
 
     def generate_stream(self, requests: list[Request], prompts: list[str]):
-        """Every request goes to the engine at once (its scheduler keeps the batch full until the last
-        one); each output is yielded as soon as it finishes, as ``(position, output)``. Closing the
-        generator early (a stop signal) aborts what is still running."""
+        """Generations only, as ``(position, output)`` as each finishes (see ``stream``)."""
+        from contextlib import closing  # noqa: PLC0415
+
+        with closing(self.stream(requests, prompts, [])) as results:
+            for _, pos, out in results:
+                yield pos, out
+
+    def stream(self, requests: list[Request], prompts: list[str], pairs: list[tuple[str, str]]):
+        """Every request goes to the engine at once, generations first, then the log-likelihood prefills
+        (its scheduler keeps the batch full until the last one: the prefills fill the room the last long
+        generations leave, and prefix caching shares their few-shot contexts); each result is yielded as
+        soon as it finishes. Closing the generator early (a stop signal) aborts what is still running."""
         llm = self._load()
         from vllm.sampling_params import RequestOutputKind  # noqa: PLC0415
 
-        inputs, params = self._params(requests, prompts)
+        inputs, params = self._params(requests, prompts) if requests else ([], [])
+        encoded = [self.encode_pair(c, x) for c, x in pairs]
         engine = llm.llm_engine
-        tag = f"te{id(requests):x}-"
-        pending: set[str] = set()
+        tag = f"te{id(inputs):x}-"
+        pending: dict[str, tuple[str, int]] = {}
         try:
             for pos, (inp, par) in enumerate(zip(inputs, params)):
                 par.output_kind = RequestOutputKind.FINAL_ONLY  # as LLM.generate: only the finished output
-                engine.add_request(f"{tag}{pos}", inp, par)
-                pending.add(f"{tag}{pos}")
+                engine.add_request(f"{tag}g{pos}", inp, par)
+                pending[f"{tag}g{pos}"] = ("gen", pos)
+            for pos, (ctx, cont) in enumerate(encoded):
+                par = self._ll_params()
+                par.output_kind = RequestOutputKind.FINAL_ONLY
+                engine.add_request(f"{tag}l{pos}", {"prompt_token_ids": ctx + cont}, par)
+                pending[f"{tag}l{pos}"] = ("ll", pos)
             while pending and engine.has_unfinished_requests():
                 for out in engine.step():
                     if out.finished and out.request_id in pending:
-                        pending.discard(out.request_id)
-                        pos = int(out.request_id[len(tag):])
-                        yield pos, self._output(requests[pos], out)
+                        kind, pos = pending.pop(out.request_id)
+                        if kind == "gen":
+                            yield kind, pos, self._output(requests[pos], out)
+                        else:
+                            yield kind, pos, self._ll_result(encoded[pos], out)
         finally:
             if pending:
                 try:
@@ -155,24 +172,30 @@ class VLLMBackend(LocalBackend):
                 except Exception:
                     pass
 
+    @staticmethod
+    def _ll_params():
+        from vllm import SamplingParams  # noqa: PLC0415
+
+        return SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
+
+    @staticmethod
+    def _ll_result(encoded: tuple[list[int], list[int]], out) -> LLResult:
+        """Sum of the continuation's prompt logprobs, and whether each of its tokens was the top-ranked one."""
+        ctx, cont = encoded
+        total, greedy = 0.0, True
+        for tok, entry in zip(cont, out.prompt_logprobs[len(ctx):]):
+            lp = entry[tok]
+            total += lp.logprob
+            greedy = greedy and lp.rank == 1
+        return LLResult(total, greedy, len(cont))
+
     def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[LLResult]:
         """Log-likelihoods from vLLM's prompt logprobs (prefix caching shares common contexts)."""
         llm = self._load()
-        from vllm import SamplingParams  # noqa: PLC0415
-
         encoded = [self.encode_pair(c, x) for c, x in pairs]
-        params = SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
-        outs = llm.generate([{"prompt_token_ids": ctx + cont} for ctx, cont in encoded], params, use_tqdm=False)
-        results = []
-        for (ctx, cont), out in zip(encoded, outs):
-            per_pos = out.prompt_logprobs[len(ctx):]
-            total, greedy = 0.0, True
-            for tok, entry in zip(cont, per_pos):
-                lp = entry[tok]
-                total += lp.logprob
-                greedy = greedy and lp.rank == 1
-            results.append(LLResult(total, greedy, len(cont)))
-        return results
+        outs = llm.generate([{"prompt_token_ids": ctx + cont} for ctx, cont in encoded], self._ll_params(),
+                            use_tqdm=False)
+        return [self._ll_result(e, out) for e, out in zip(encoded, outs)]
 
     def close(self) -> None:
         llm = getattr(self, "llm", None)

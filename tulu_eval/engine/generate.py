@@ -54,35 +54,45 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
     typical = typical_lengths()
     gen_order = sorted(gen_todo.items(), key=lambda kv: (-expected_tokens(instances[kv[1]], typical),
                                                          -len(prompts[kv[1]])))
-    ll_order = sorted(ll_todo.items(), key=lambda kv: -len(kv[1][0]) - len(kv[1][1]))
+    # longest contexts first, the continuations of one context side by side (their prefix is computed once)
+    ll_order = sorted(ll_todo.items(), key=lambda kv: (-len(kv[1][0]), kv[1][0], kv[1][1]))
     n_units = len(set(all_keys))
     stats = {"requests": len(instances), "units": n_units, "cached": n_units - len(gen_order) - len(ll_order),
              "generated": len(gen_order), "scored": len(ll_order), "generate_s": 0.0, "new_tokens": 0}
     t0 = time.perf_counter()
     total = len(gen_order) + len(ll_order)
     made: dict[str, list[int]] = {}  # task -> tokens of each new generation (typical lengths, next time)
+    # generations (longest expected first), then log-likelihood units: one workload, one schedule
+    work = [("gen", key, i) for key, i in gen_order] + [("ll", key, pair) for key, pair in ll_order]
     with _count_on_interrupt(set(all_keys), done), \
-            tqdm(total=total, desc="generating", unit="req", disable=not progress or not total,
-                 file=progress_stream()) as bar:
-        # every request is handed over at once (or --chunk-size at a time); each output is cached as it
+            tqdm(total=total, desc="generating" if gen_order else "scoring choices", unit="req",
+                 disable=not progress or not total, file=progress_stream()) as bar:
+        # every request is handed over at once (or --chunk-size at a time); each result is cached as it
         # arrives, at most a few seconds late, so a stopped run loses only what was in flight
-        size = chunk_size or len(gen_order) or 1
-        for start in range(0, len(gen_order), size):
-            chunk = gen_order[start:start + size]
+        size = chunk_size or len(work) or 1
+        first = first_tokens = None
+        for start in range(0, len(work), size):
+            chunk = work[start:start + size]
+            gens = [(key, i) for kind, key, i in chunk if kind == "gen"]
+            lls = [(key, pair) for kind, key, pair in chunk if kind == "ll"]
             fresh: dict[str, GenOutput] = {}
-            last = first = None
-            stream = backend.generate_stream([instances[i].request for _, i in chunk], [prompts[i] for _, i in chunk])
+            last = time.perf_counter()
+            stream = backend.stream([instances[i].request for _, i in gens], [prompts[i] for _, i in gens],
+                                    [pair for _, pair in lls])
             try:
-                for pos, out in stream:
-                    key, i = chunk[pos]
-                    fresh[key] = out
-                    made.setdefault(instances[i].task, []).extend(out.num_tokens)
-                    stats["new_tokens"] += sum(out.num_tokens)
+                for kind, pos, out in stream:
+                    if kind == "gen":
+                        key, i = gens[pos]
+                        fresh[key] = out
+                        made.setdefault(instances[i].task, []).extend(out.num_tokens)
+                        stats["new_tokens"] += sum(out.num_tokens)
+                    else:
+                        fresh[lls[pos][0]] = GenOutput(texts=[], num_tokens=[out.num_tokens], logprobs=[out.logprob],
+                                                       is_greedy=[out.is_greedy])
                     now = time.perf_counter()
                     if first is None:  # tokens/s from the first output on (engine start-up left out)
-                        first = last = now
-                        first_tokens = stats["new_tokens"]
-                    elif now > first:
+                        first, first_tokens = now, stats["new_tokens"]
+                    elif now > first and kind == "gen":
                         bar.set_postfix_str(f"{(stats['new_tokens'] - first_tokens) / (now - first):.0f} tok/s",
                                             refresh=False)
                     bar.update(1)
@@ -94,16 +104,6 @@ def generate_all(backend: Backend, instances: list[Instance], model_fp: str, cac
                     stream.close()  # a stop: the engine aborts what is still running
                 _store(cache, done, fresh)
         record_typical_lengths(made)
-        size = chunk_size or backend.chunk_size
-        if ll_order:
-            bar.set_description("scoring choices")
-        ll_size = max(size, 256)
-        for start in range(0, len(ll_order), ll_size):
-            chunk = ll_order[start:start + ll_size]
-            res = backend.loglikelihood([pair for _, pair in chunk])
-            _store(cache, done, {key: GenOutput(texts=[], num_tokens=[r.num_tokens], logprobs=[r.logprob],
-                                                is_greedy=[r.is_greedy]) for (key, _), r in zip(chunk, res)})
-            bar.update(len(chunk))
     stats["generate_s"] = round(time.perf_counter() - t0, 3)
     outputs = []
     for ks, inst in zip(units, instances):
