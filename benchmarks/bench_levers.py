@@ -1,7 +1,7 @@
 """What each scheduling and engine lever gives, on the same requests and the same vLLM engine (issue 14).
 
     python benchmarks/bench_levers.py [--tasks gsm8k,ifeval,mmlu_mc,truthfulqa] [--limit 10]
-                                      [--max-tokens 256] [--configs barriers,schedule,noprefix,ngram4]
+                                      [--max-tokens 256] [--configs barriers,llafter,schedule,noprefix,ngram4]
 
 Each configuration runs in a fresh process: the tasks' requests (built by the harness, as
 ``tulu-eval run`` builds them) through the harness's own ``generate_all`` with no cache. The engine
@@ -9,8 +9,10 @@ start is timed apart and left out of the speed-up (it is the same for every conf
 
 * ``barriers``: one ``generate_all`` per task, one after the other: the batch drains at the end of
   each task (how a harness that loops over tasks runs; lm-eval does).
-* ``schedule``: the whole workload in one ``generate_all`` (tulu-eval's default): every generation
-  request in the engine at once, longest expected first, then the log-likelihood requests.
+* ``llafter``: two ``generate_all`` calls, every generation request at once, then every
+  log-likelihood request: one barrier between the two kinds (tulu-eval before the one schedule).
+* ``schedule``: the whole workload in one ``generate_all`` (tulu-eval's default): generations
+  (longest expected first) and log-likelihood prefills in the engine together.
 * ``noprefix``: ``schedule`` with vLLM's prefix caching off (``enable_prefix_caching=False``): what
   sharing few-shot prefixes gives.
 * ``ngramK``: ``schedule`` with n-gram speculative decoding, K draft tokens (``speculative_tokens=K``).
@@ -39,9 +41,9 @@ def engine_args(config: str) -> dict:
         return {"enable_prefix_caching": False}
     if config.startswith("ngram"):
         return {"speculative_tokens": int(config[len("ngram"):] or 4)}
-    if config in ("barriers", "schedule"):
+    if config in ("barriers", "llafter", "schedule"):
         return {}
-    raise SystemExit(f"unknown configuration {config!r}: barriers, schedule, noprefix or ngramK")
+    raise SystemExit(f"unknown configuration {config!r}: barriers, llafter, schedule, noprefix or ngramK")
 
 
 def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Path) -> None:
@@ -57,18 +59,25 @@ def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Pat
     t0 = time.perf_counter()
     backend._load()
     start_s = time.perf_counter() - t0
-    groups = ([plan.instances[t.name] for t in plan.tasks] if config == "barriers"
-              else [[i for t in plan.tasks for i in plan.instances[t.name]]])
+    everything = [i for t in plan.tasks for i in plan.instances[t.name]]
+    if config == "barriers":
+        groups = [plan.instances[t.name] for t in plan.tasks]
+    elif config == "llafter":
+        groups = [[i for i in everything if i.request.continuations is None],
+                  [i for i in everything if i.request.continuations is not None]]
+    else:
+        groups = [everything]
     t0 = time.perf_counter()
-    outputs, tokens = [], 0
+    outputs, tokens = {}, 0
     for instances in groups:
         _, outs, stats = generate_all(backend, instances, fingerprint(spec), None, progress=False)
         tokens += stats["new_tokens"]
         for inst, o in zip(instances, outs):
+            key = f"{inst.task}/{inst.id}"
             if inst.request.continuations is None:
-                outputs.append(o.texts[0])
+                outputs[key] = o.texts[0]
             else:
-                outputs.append(int(max(range(len(o.logprobs)), key=lambda j: o.logprobs[j])))
+                outputs[key] = int(max(range(len(o.logprobs)), key=lambda j: o.logprobs[j]))
     gen_s = time.perf_counter() - t0
     backend.close()
     out.write_text(json.dumps({"start_s": start_s, "generate_s": gen_s, "tokens": tokens, "outputs": outputs}))
@@ -79,7 +88,7 @@ def main() -> None:
     ap.add_argument("--tasks", default="gsm8k,ifeval,mmlu_mc,truthfulqa")
     ap.add_argument("--limit", type=int, default=10)
     ap.add_argument("--max-tokens", type=int, default=256)
-    ap.add_argument("--configs", default="barriers,schedule,noprefix,ngram4")
+    ap.add_argument("--configs", default="barriers,llafter,schedule,noprefix,ngram4")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -109,7 +118,7 @@ def main() -> None:
           f"{'same as schedule':>18}")
     for c, r in res.items():
         speed = f"{base / r['generate_s']:.2f}x" if base else "-"
-        same = f"{sum(a == b for a, b in zip(r['outputs'], ref))}/{len(ref)}" if ref else "-"
+        same = f"{sum(r['outputs'].get(k) == v for k, v in ref.items())}/{len(ref)}" if ref else "-"
         print(f"{c:14}{r['start_s']:9.1f}{r['generate_s']:12.1f}{r['tokens']:9d}{r['tokens'] / r['generate_s']:8.1f}"
               f"{speed:>13}{same:>18}")
 
