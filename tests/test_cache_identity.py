@@ -43,7 +43,6 @@ def generated(backend, model_fp, cache, settings: GenSettings = SETTINGS) -> boo
         assert not pairs
         return iter([("gen", pos, out) for pos, out in enumerate(record(requests, prompts))])
 
-    backend.generate = record
     backend.stream = stream
     generate_all(backend, [_instance(settings)], model_fp, cache, progress=False)
     return bool(calls)

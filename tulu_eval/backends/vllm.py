@@ -142,7 +142,7 @@ class VLLMBackend(LocalBackend):
         llm = self._load()
         from vllm.sampling_params import RequestOutputKind  # noqa: PLC0415
 
-        inputs, params = self._params(requests, prompts) if requests else ([], [])
+        inputs, params = self._params(requests, prompts)
         encoded = [self.encode_pair(c, x) for c, x in pairs]
         engine = llm.llm_engine
         tag = f"te{id(inputs):x}-"
