@@ -78,8 +78,8 @@ class Backend:
         ``("gen", position in requests, GenOutput)`` or ``("ll", position in pairs, LLResult)``.
 
         This default generates first (``generate_stream``), then scores the pairs in batches of at least
-        256 (contexts shared within a batch); vLLM overrides it to put both kinds into one engine schedule,
-        where the log-likelihood prefills fill the batch while the last long generations finish. Closing
+        256 (contexts shared within a batch); vLLM overrides it to run both kinds through one engine call
+        (generations, then every prefill at once, never beside a decode: see ``VLLMBackend.stream``). Closing
         the generator early (a stop signal) stops the work in flight."""
         gen = self.generate_stream(requests, prompts) if requests else iter(())
         try:
