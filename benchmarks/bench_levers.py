@@ -17,11 +17,15 @@ start is timed apart and left out of the speed-up (it is the same for every conf
   decodes, which changed prompt logprobs in the fifth digit and measured no faster: 208.1 vs 196.8 s).
 * ``noprefix``: ``schedule`` with vLLM's prefix caching off (``enable_prefix_caching=False``): what
   sharing few-shot prefixes gives.
+* ``promptll``: ``schedule`` with every log-likelihood pair scored from scratch by prompt logprobs over
+  context + continuation (``LL_READS_PREFIX_CACHE = False``: how tulu-eval scored pairs before, and how
+  lm-eval's vllm backend does), to measure what reading the prefix cache gives (``VLLMBackend._ll_jobs``).
 * ``ngramK``: ``schedule`` with n-gram speculative decoding, K draft tokens (``speculative_tokens=K``).
 
 Prints one row per configuration: engine start, generate seconds, new tokens, tokens/s, speed-up vs
-``barriers``, and how many outputs equal ``schedule``'s (generations: the text; multiple choice: the
-choice picked). A lever that changes outputs is not lossless, whatever its speed.
+``barriers``, how many outputs equal ``schedule``'s (generations: the text; multiple choice: the
+choice picked), and the largest difference of a choice's log-likelihood from ``schedule``'s. A lever
+that changes outputs is not lossless, whatever its speed.
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ def engine_args(config: str) -> dict:
         return {"enable_prefix_caching": False}
     if config.startswith("ngram"):
         return {"speculative_tokens": int(config[len("ngram"):] or 4)}
-    if config in ("barriers", "llafter", "schedule"):
+    if config in ("barriers", "llafter", "schedule", "promptll"):
         return {}
-    raise SystemExit(f"unknown configuration {config!r}: barriers, llafter, schedule, noprefix or ngramK")
+    raise SystemExit(f"unknown configuration {config!r}: barriers, llafter, schedule, noprefix, promptll or ngramK")
 
 
 def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Path) -> None:
@@ -55,6 +59,10 @@ def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Pat
     from tulu_eval.engine.plan import RunConfig, make_plan  # noqa: PLC0415
     from tulu_eval.models import fingerprint, resolve_model  # noqa: PLC0415
 
+    if config == "promptll":
+        from tulu_eval.backends import vllm as vllm_backend  # noqa: PLC0415
+
+        vllm_backend.LL_READS_PREFIX_CACHE = False
     plan = make_plan(RunConfig(tasks=tasks, limit=limit, max_tokens=max_tokens))
     spec = resolve_model(None)
     backend = make_backend("vllm", spec, **engine_args(config))
@@ -70,7 +78,7 @@ def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Pat
     else:
         groups = [everything]
     t0 = time.perf_counter()
-    outputs, tokens = {}, 0
+    outputs, lls, tokens = {}, {}, 0
     for instances in groups:
         _, outs, stats = generate_all(backend, instances, fingerprint(spec), None, progress=False)
         tokens += stats["new_tokens"]
@@ -80,9 +88,11 @@ def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Pat
                 outputs[key] = o.texts[0]
             else:
                 outputs[key] = int(max(range(len(o.logprobs)), key=lambda j: o.logprobs[j]))
+                lls[key] = list(o.logprobs)
     gen_s = time.perf_counter() - t0
     backend.close()
-    out.write_text(json.dumps({"start_s": start_s, "generate_s": gen_s, "tokens": tokens, "outputs": outputs}))
+    out.write_text(json.dumps({"start_s": start_s, "generate_s": gen_s, "tokens": tokens, "outputs": outputs,
+                               "logprobs": lls}))
 
 
 def main() -> None:
@@ -117,12 +127,15 @@ def main() -> None:
     print(f"tasks {args.tasks}, limit {args.limit}, max tokens {args.max_tokens}; vLLM on this machine, "
           "engine start left out of the speed-up")
     print(f"{'configuration':14}{'start s':>9}{'generate s':>12}{'tokens':>9}{'tok/s':>8}{'vs barriers':>13}"
-          f"{'same as schedule':>18}")
+          f"{'same as schedule':>18}{'max |d logprob|':>17}")
     for c, r in res.items():
         speed = f"{base / r['generate_s']:.2f}x" if base else "-"
         same = f"{sum(r['outputs'].get(k) == v for k, v in ref.items())}/{len(ref)}" if ref else "-"
+        ref_ll = res.get("schedule", {}).get("logprobs", {})
+        diffs = [abs(a - b) for k, v in ref_ll.items() for a, b in zip(r.get("logprobs", {}).get(k, []), v)]
+        dl = f"{max(diffs):.1e}" if diffs else "-"
         print(f"{c:14}{r['start_s']:9.1f}{r['generate_s']:12.1f}{r['tokens']:9d}{r['tokens'] / r['generate_s']:8.1f}"
-              f"{speed:>13}{same:>18}")
+              f"{speed:>13}{same:>18}{dl:>17}")
 
 
 if __name__ == "__main__":

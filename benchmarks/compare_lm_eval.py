@@ -35,7 +35,10 @@ written to a temp folder and passed with ``--include_path``:
   description in a system turn (we open the first user turn with it), so the prompts differ (seen in a
   smoke run of an earlier session: 0 of 3 MMLU prompts identical; how often the picks agree is not measured yet).
 * ``truthfulqa``: lm-eval's ``truthfulqa_mc2`` (its QA primer, its ``process_results_mc2``) on our 817
-  questions (``truthfulqa/data/v0/mc_task.json``, MC2 choices in file order); ours ``mc2``.
+  questions (``truthfulqa/data/v0/mc_task.json``, MC2 choices in file order); ours ``mc2``. The prompts
+  are identical, but with a chat template lm-eval drops the target delimiter here too: it scores
+  "Nauru is…" after the generation prompt where we score " Nauru is…" (seen in a --limit 2 run: choice
+  log-likelihoods -21.1 vs -28.9 on the same choice), so per-instance mc2 differs by design.
 
 HumanEval is left out: lm-eval's ``humaneval`` runs ``code_eval`` from the HF ``evaluate`` hub module
 (network) and executes model code without isolation; tulu-eval's code verdicts are checked against

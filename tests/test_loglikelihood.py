@@ -115,3 +115,56 @@ def test_vllm_loglikelihood_matches_hf(bundled_model):
         assert a.num_tokens == b.num_tokens
         assert a.logprob == pytest.approx(b.logprob, abs=1e-3)
         assert a.is_greedy == b.is_greedy
+
+
+def test_vllm_scores_one_token_continuations_per_context():
+    """The requests vLLM gets for a batch of pairs (no engine needed): one-token continuations of one context
+    share one cached-prefix request asking for exactly their tokens; longer ones a prompt-logprobs request."""
+    pytest.importorskip("vllm")
+    from tulu_eval.backends import vllm as vb
+
+    encoded = [([1, 2, 3], [7]), ([1, 2, 3], [8]), ([1, 2, 3], [7]), ([1, 2, 4], [7]), ([1, 2, 3], [7, 9]), ([], [5])]
+    jobs = vb.VLLMBackend._ll_jobs(encoded)
+    shapes = sorted((ids, par.logprob_token_ids, par.prompt_logprobs, pos) for ids, par, pos in jobs)
+    assert shapes == [([1, 2, 3], [7, 8], None, [0, 1, 2]), ([1, 2, 3, 7, 9], None, 1, [4]),
+                      ([1, 2, 4], [7], None, [3]), ([5], None, 1, [5])]
+    assert all(par.max_tokens == 1 and par.temperature == 0.0 for _, par, _ in jobs)
+    many = [([1], [t]) for t in range(45)]  # more tokens than vLLM returns for one request: split in parts
+    parts = vb.VLLMBackend._ll_jobs(many)
+    assert [len(par.logprob_token_ids) for _, par, _ in parts] == [20, 20, 5]
+    assert sorted(p for _, _, pos in parts for p in pos) == list(range(45))
+
+
+def test_vllm_one_token_results_come_from_the_requested_tokens():
+    """A finished one-token request: each pair gets its token's log-probability; greedy = the generated token."""
+    pytest.importorskip("vllm")
+    from types import SimpleNamespace as NS
+
+    from tulu_eval.backends import vllm as vb
+
+    encoded = [([1, 2], [7]), ([1, 2], [8])]
+    job = vb.VLLMBackend._ll_jobs(encoded)[0]
+    out = NS(outputs=[NS(token_ids=[8], logprobs=[{8: NS(logprob=-0.5, rank=1), 7: NS(logprob=-2.0, rank=1)}])])
+    got = dict(vb.VLLMBackend._ll_job_results(encoded, job, out))
+    assert (got[0].logprob, got[0].is_greedy, got[0].num_tokens) == (-2.0, False, 1)
+    assert (got[1].logprob, got[1].is_greedy) == (-0.5, True)
+
+
+def test_vllm_prompt_logprobs_read_from_the_cache_are_redone_from_scratch():
+    """A longer continuation is read from prompt logprobs; if the prefix cache covered one of its positions
+    (no logprob there), the request is redone without reading the cache."""
+    pytest.importorskip("vllm")
+    from types import SimpleNamespace as NS
+
+    from tulu_eval.backends import vllm as vb
+
+    encoded = [([1, 2, 3], [7, 9])]
+    job = vb.VLLMBackend._ll_jobs(encoded)[0]
+    assert job[1].skip_reading_prefix_cache is False and job[1].detokenize is False
+    plp = [None, {2: NS(logprob=-1.0, rank=3)}, {3: NS(logprob=-1.0, rank=1)},
+           {7: NS(logprob=-0.25, rank=1)}, {9: NS(logprob=-0.5, rank=2)}]
+    got = vb.VLLMBackend._ll_job_results(encoded, job, NS(num_cached_tokens=2, prompt_logprobs=plp))
+    assert got[0][1].logprob == -0.75 and got[0][1].is_greedy is False and got[0][1].num_tokens == 2
+    assert vb.VLLMBackend._ll_job_results(encoded, job, NS(num_cached_tokens=3, prompt_logprobs=plp)) is None
+    ids, par, pos = vb.VLLMBackend._ll_retry(job)
+    assert (ids, pos, par.skip_reading_prefix_cache, par.prompt_logprobs) == ([1, 2, 3, 7, 9], [0], True, 1)
