@@ -321,7 +321,7 @@ def _lm_pick(sample: dict) -> str:
     """lm-eval's answer: the raw generation, or for multiple choice the choice with the highest log-likelihood."""
     resps = sample["resps"]
     if isinstance(resps[0][0], list):  # one [log-likelihood, is_greedy] per choice
-        lls = [r[0][0] for r in resps]
+        lls = [float(r[0][0]) for r in resps]  # logged as strings
         args = sample["arguments"]
         conts = [a.get("arg_1") for a in args.values()] if isinstance(args, dict) else [a[1] for a in args]
         return str(conts[max(range(len(lls)), key=lambda j: lls[j])]).strip()
@@ -388,6 +388,9 @@ def main() -> None:
     ap.add_argument("--tulu-model-args", default="", help="extra --model-args for tulu-eval only (a lever to measure, "
                                                             "e.g. speculative_tokens=4)")
     ap.add_argument("--data-dir", default=os.environ.get("TULU_EVAL_DATA", str(REPO.parent / "shared" / "data")))
+    ap.add_argument("--from", dest="from_dir", metavar="DIR",
+                    help="compare the outputs an earlier invocation left in DIR (its printed 'logs and outputs in') "
+                         "again, without running either harness; same --tasks, --limit, --max-tokens and --backends")
     args = ap.parse_args()
 
     from tulu_eval.models import bundled_model_dir  # noqa: PLC0415
@@ -395,9 +398,11 @@ def main() -> None:
     model = bundled_model_dir()
     data = Path(args.data_dir).resolve()
     tasks = [t for t in args.tasks.split(",") if t]
-    work = Path(tempfile.mkdtemp(prefix="compare_lm_eval_"))
+    work = Path(args.from_dir) if args.from_dir else Path(tempfile.mkdtemp(prefix="compare_lm_eval_"))
     yaml_dir = work / "lm_eval_tasks"
-    yaml_dir.mkdir()
+    yaml_dir.mkdir(exist_ok=True)
+    walls_file = work / "walls.json"
+    recorded = json.loads(walls_file.read_text()) if walls_file.exists() else {}
     where = write_lm_eval_tasks(yaml_dir, data, args.max_tokens, tasks)
     env = {**os.environ, "TULU_EVAL_DATA": str(data), "TOKENIZERS_PARALLELISM": "false", "HF_DATASETS_OFFLINE": "1",
            "HF_HUB_OFFLINE": "1"}
@@ -414,7 +419,10 @@ def main() -> None:
                "--backend", backend, "--no-cache", "--no-report", "-o", str(out), "--max-tokens", str(args.max_tokens)]
         if args.tulu_model_args:
             cmd += ["--model-args", args.tulu_model_args]
-        t_tulu = run_timed(cmd, env, work / f"tulu_{backend}.log")
+        if args.from_dir:
+            t_tulu = recorded.get(backend, {}).get("tulu_s", float("nan"))
+        else:
+            t_tulu = run_timed(cmd, env, work / f"tulu_{backend}.log")
         # lm-eval runs exactly the documents tulu-eval ran
         samples: dict[str, list[int]] = {}
         for t in tasks:
@@ -432,7 +440,12 @@ def main() -> None:
                "--apply_chat_template", "--fewshot_as_multiturn",
                "--batch_size", "32" if backend == "hf" else "auto", "--gen_kwargs", gen,
                "--output_path", str(lm_out), "--seed", "1234", "--log_samples"]
-        t_lm = run_timed(cmd, lm_env, work / f"lm_{backend}.log")
+        if args.from_dir:
+            t_lm = recorded.get(backend, {}).get("lm_eval_s", float("nan"))
+        else:
+            t_lm = run_timed(cmd, lm_env, work / f"lm_{backend}.log")
+            recorded[backend] = {"tulu_s": t_tulu, "lm_eval_s": t_lm}
+            walls_file.write_text(json.dumps(recorded))
         filters = {lm_task: next(f for t, (prefix, f, _, _) in LM_TASK.items() if lm_task.startswith(prefix))
                    for lm_task in samples}
         lm_samples = read_lm_samples(lm_out, set(samples), filters)
@@ -449,7 +462,8 @@ def main() -> None:
         within = abs(v.value - w.value) <= se + 1e-9
         n = r["n"]
         same = [f"{r[k]}/{n}" for k in ("same_prompt", "same_output", "same_score")]
-        print(f"{backend:<8} {t:<13} {r['metric']:<19} {v.value:>8.3f}±{v.stderr:<6.3f} {w.value:>8.3f}±{w.stderr:<6.3f} "
+        sv, sw = (f"{x.stderr:<6.3f}" if x.stderr == x.stderr else "n/a   " for x in (v, w))  # nan: 1 per subject
+        print(f"{backend:<8} {t:<13} {r['metric']:<19} {v.value:>8.3f}±{sv} {w.value:>8.3f}±{sw} "
               f"{str(within):>10} {same[0]:>11} {same[1]:>11} {same[2]:>10}")
     print(f"\n{'backend':<8} {'tulu-eval s':>12} {'lm-eval s':>10} {'speed-up':>9}")
     for backend, tt, tl in walls:
