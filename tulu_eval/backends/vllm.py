@@ -240,8 +240,8 @@ class VLLMBackend(LocalBackend):
     def _ll_job_results(encoded, job, out) -> list[tuple[int, LLResult]] | None:
         """``(pair position, LLResult)`` for each pair a finished ``_ll_jobs`` request scored, or None when a
         continuation position was read from the prefix cache (it has no logprob): redo it with
-        ``_ll_retry``. That happens when another pair with the same context and a continuation that starts
-        the same way filled a cache block past this context's end."""
+        ``_ll_retry``. That happens when the context ends exactly on a cache block boundary and a sibling pair
+        cached it whole, or when a sibling whose continuation starts the same way filled a block past it."""
         _, params, positions = job
         if params.prompt_logprobs is not None:
             ctx, cont = encoded[positions[0]]
