@@ -32,8 +32,8 @@ written to a temp folder and passed with ``--include_path``:
   "Answer:", the subject's 5 dev questions, continuations " A".." D"); ``acc``, macro over subjects.
   lm-eval 0.4.13 differs in two ways it cannot be told otherwise: with a chat template it drops the
   target delimiter (scores "A" after the generation prompt where we score " A"), and it puts the
-  description in a system turn (we open the first user turn with it), so the prompts differ (seen in a
-  smoke run of an earlier session: 0 of 3 MMLU prompts identical; how often the picks agree is not measured yet).
+  description in a system turn (we open the first user turn with it), so the prompts differ (measured:
+  0 of 10 prompts identical on vllm, yet the same letter picked on 10 of 10; hf 5 of 5).
 * ``truthfulqa``: lm-eval's ``truthfulqa_mc2`` (its QA primer, its ``process_results_mc2``) on our 817
   questions (``truthfulqa/data/v0/mc_task.json``, MC2 choices in file order); ours ``mc2``. The prompts
   are identical, but with a chat template lm-eval drops the target delimiter here too: it scores

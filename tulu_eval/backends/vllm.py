@@ -159,13 +159,18 @@ class VLLMBackend(LocalBackend):
                 engine.add_request(f"{tag}g{pos}", inp, par)
                 pending[f"{tag}g{pos}"] = ("gen", pos)
             jobs = self._ll_jobs(encoded)
+
+            def submit(j: int) -> None:
+                ids, par, _ = jobs[j]
+                par.output_kind = RequestOutputKind.FINAL_ONLY
+                engine.add_request(f"{tag}l{j}", {"prompt_token_ids": ids}, par)
+                pending[f"{tag}l{j}"] = ("ll", j)
+
             prefills_added = False
             while True:
                 if not prefills_added and not pending:  # every generation is done: the prefills go in
-                    for j, (ids, par, _) in enumerate(jobs):
-                        par.output_kind = RequestOutputKind.FINAL_ONLY
-                        engine.add_request(f"{tag}l{j}", {"prompt_token_ids": ids}, par)
-                        pending[f"{tag}l{j}"] = ("ll", j)
+                    for j in range(len(jobs)):
+                        submit(j)
                     prefills_added = True
                 if not (pending and engine.has_unfinished_requests()):
                     break
@@ -178,10 +183,7 @@ class VLLMBackend(LocalBackend):
                             got = self._ll_job_results(encoded, jobs[pos], out)
                             if got is None:  # a continuation position came from the cache: from scratch
                                 jobs.append(self._ll_retry(jobs[pos]))
-                                ids, par, _ = jobs[-1]
-                                par.output_kind = RequestOutputKind.FINAL_ONLY
-                                engine.add_request(f"{tag}l{len(jobs) - 1}", {"prompt_token_ids": ids}, par)
-                                pending[f"{tag}l{len(jobs) - 1}"] = ("ll", len(jobs) - 1)
+                                submit(len(jobs) - 1)
                                 continue
                             for p, res in got:
                                 yield kind, p, res
@@ -230,10 +232,11 @@ class VLLMBackend(LocalBackend):
         for ctx, positions in by_context.items():
             tokens = sorted({encoded[p][1][0] for p in positions})
             for i in range(0, len(tokens), LOGPROB_TOKENS_PER_REQUEST):  # vLLM's max_logprobs caps one request
-                part = set(tokens[i:i + LOGPROB_TOKENS_PER_REQUEST])
+                part = tokens[i:i + LOGPROB_TOKENS_PER_REQUEST]
+                wanted = set(part)
                 jobs.append((list(ctx), SamplingParams(max_tokens=1, temperature=0.0, detokenize=False,
-                                                       logprob_token_ids=sorted(part)),
-                             [p for p in positions if encoded[p][1][0] in part]))
+                                                       logprob_token_ids=part),
+                             [p for p in positions if encoded[p][1][0] in wanted]))
         return jobs
 
     @staticmethod
