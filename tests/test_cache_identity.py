@@ -110,6 +110,24 @@ def test_speculative_tokens_option(bundled_model):
         VLLMBackend(str(bundled_model), speculative_tokens=-1)
 
 
+def test_cpu_threads_bind(bundled_model, monkeypatch):
+    """On a small machine the CPU engine's OpenMP threads get every usable core (vLLM's own choice keeps one
+    for its scheduler); a user's VLLM_CPU_OMP_THREADS_BIND wins; large machines keep vLLM's choice. The
+    binding is recorded in config() but is not part of the cache key (outputs measured identical)."""
+    from tulu_eval.backends import vllm as vb
+
+    assert vb.cpu_threads_bind([1, 0], env={}) == "0,1"
+    assert vb.cpu_threads_bind([0, 1, 2, 3], env={}) == "0,1,2,3"
+    assert vb.cpu_threads_bind(list(range(16)), env={}) is None
+    assert vb.cpu_threads_bind([0, 1], env={vb.THREADS_BIND_ENV: "1"}) == "1"
+    monkeypatch.setenv(vb.THREADS_BIND_ENV, "0")
+    backend = VLLMBackend(str(bundled_model))
+    assert backend.config()["cpu_threads_bind"] == "0"
+    assert "cpu_threads_bind" not in backend.identity()
+    monkeypatch.setenv(vb.THREADS_BIND_ENV, "1")
+    assert VLLMBackend(str(bundled_model)).identity() == backend.identity()
+
+
 def test_chat_template_text_misses(bundled_model, model_fp, cache):
     backend = HFBackend(str(bundled_model))
     assert generated(backend, model_fp, cache)

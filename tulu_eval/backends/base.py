@@ -36,9 +36,11 @@ def collect(stream: Iterator[tuple[int, GenOutput]], n: int) -> list[GenOutput]:
     return out  # type: ignore[return-value]
 
 
-# backend options that only change how requests travel, never what is computed: left out of the cache key.
+# backend options that only change how requests travel or which cores compute, never what is computed: left
+# out of the cache key (the vLLM engine's core binding: outputs measured identical on one core and on two).
 # Every other option (dtype, seed, batch size, kv-cache dtype, revision, quantization, ...) is in it.
-_TRANSPORT_KEYS = ("base_url", "concurrency", "timeout", "max_retries", "data_parallel", "ray_address")
+_TRANSPORT_KEYS = ("base_url", "concurrency", "timeout", "max_retries", "data_parallel", "ray_address",
+                   "cpu_threads_bind")
 
 
 class Backend:

