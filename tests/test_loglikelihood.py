@@ -117,6 +117,46 @@ def test_vllm_loglikelihood_matches_hf(bundled_model):
         assert a.is_greedy == b.is_greedy
 
 
+@pytest.mark.slow
+def test_vllm_continuation_read_from_the_prefix_cache_is_redone(bundled_model, monkeypatch):
+    """On the real engine: a context that ends two tokens before a cache block boundary, scored with one
+    continuation and then with another that starts with the same two tokens. The second request finds the
+    whole first block cached, past the context: its first continuation positions have no logprob, so it is
+    redone from scratch, in loglikelihood() and in the runner's stream(), and gives exactly the value an
+    engine scoring from scratch gives."""
+    from tulu_eval.backends import vllm as vb
+
+    backend = vb.VLLMBackend(str(bundled_model), use_chat_template=False)
+    retries = []
+    real_retry = vb.VLLMBackend._ll_retry
+    monkeypatch.setattr(vb.VLLMBackend, "_ll_retry", staticmethod(lambda job: retries.append(job) or real_retry(job)))
+    try:
+        block = backend._load().llm_engine.vllm_config.cache_config.block_size
+
+        def context(word: str) -> str:  # exactly block - 2 tokens
+            text = word * (block - 2)
+            assert len(backend.encode_pair(text, " cat sat on the mat")[0]) == block - 2
+            return text
+
+        first, second = " cat sat on the mat", " cat sat by a red door"
+        ctx_a, ctx_b = context(" the"), context(" a")
+        assert backend.encode_pair(ctx_a, first)[1][:2] == backend.encode_pair(ctx_a, second)[1][:2]
+        backend.loglikelihood([(ctx_a, first)])
+        assert not retries
+        cached = backend.loglikelihood([(ctx_a, second)])[0]
+        assert len(retries) == 1
+        list(backend.stream([], [], [(ctx_b, first)]))
+        streamed = [out for kind, _, out in backend.stream([], [], [(ctx_b, second)]) if kind == "ll"]
+        assert len(retries) == 2 and len(streamed) == 1
+        monkeypatch.setattr(vb, "LL_READS_PREFIX_CACHE", False)
+        scratch = backend.loglikelihood([(ctx_a, second), (ctx_b, second)])
+    finally:
+        backend.close()
+    assert (cached.logprob, cached.is_greedy, cached.num_tokens) == (
+        scratch[0].logprob, scratch[0].is_greedy, scratch[0].num_tokens)
+    assert (streamed[0].logprob, streamed[0].num_tokens) == (scratch[1].logprob, scratch[1].num_tokens)
+
+
 def test_vllm_scores_one_token_continuations_per_context():
     """The requests vLLM gets for a batch of pairs (no engine needed): one-token continuations of one context
     share one cached-prefix request asking for exactly their tokens; longer ones a prompt-logprobs request."""
