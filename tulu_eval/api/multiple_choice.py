@@ -13,7 +13,6 @@ Tasks with other rules (TruthfulQA's MC2) pass ``choice_metrics``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -26,13 +25,6 @@ def default_choice_metrics(logprobs: Sequence[float], choices: Sequence[str], go
     norm = [lp / max(1, len(c)) for lp, c in zip(logprobs, choices)]
     best_norm = max(range(len(choices)), key=lambda j: norm[j])
     return {"acc": float(best == gold), "acc_norm": float(best_norm == gold)}
-
-
-def mc2_metric(logprobs: Sequence[float], labels: Sequence[int]) -> float:
-    """TruthfulQA MC2: probability mass of the true answers, normalized over all answers."""
-    probs = [math.exp(lp) for lp in logprobs]
-    total = sum(probs)
-    return sum(p for p, y in zip(probs, labels) if y) / total if total > 0 else 0.0
 
 
 @dataclass
