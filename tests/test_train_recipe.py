@@ -172,12 +172,17 @@ def test_existing_checkpoints_need_resume_or_overwrite(tmp_path):
     assert not list(out.glob("checkpoint-*"))
 
 
-def test_resume_from_a_checkpoint_at_max_steps_is_refused(tmp_path):
+def test_resume_from_a_checkpoint_at_max_steps(tmp_path):
     """transformers 5 trains one step past max_steps when resumed from a checkpoint already there (seen: a run
-    stopped at checkpoint-18, resumed with --max-steps 18, ended at step 19): refuse, say what to do."""
+    stopped at checkpoint-18, resumed with --max-steps 18, ended at step 19). A finished run there is refused
+    with what to do; an unfinished one (stopped before its final save) gets its checkpoint back, which train()
+    only saves (tests/test_train_run.py)."""
     out = tmp_path / "out"
     (out / "checkpoint-18").mkdir(parents=True)
     (out / "checkpoint-18" / "trainer_state.json").write_text(json.dumps({"global_step": 18}))
+    assert train_run.checkpoint_step(out / "checkpoint-18") == 18
+    assert train_run.prepare_output(out, train_run.Options(resume=True), max_steps=18) == out / "checkpoint-18"
+    (out / "train_summary.json").write_text("{}")
     with pytest.raises(UserError, match="checkpoint-18 is at step 18, the run's max_steps is 18: nothing to train"):
         train_run.prepare_output(out, train_run.Options(resume=True), max_steps=18)
     assert train_run.prepare_output(out, train_run.Options(resume=True), max_steps=19) == out / "checkpoint-18"

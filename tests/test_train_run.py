@@ -62,6 +62,29 @@ def test_sft_resume_continues_from_the_last_checkpoint(sft_out, tmp_path):
     assert steps == [1, 2, 3]  # the earlier steps' logs come back with the checkpoint's state
 
 
+def test_resume_of_a_run_stopped_after_its_last_checkpoint_saves_it(sft_out, tmp_path):
+    """A run stopped between its last checkpoint (at max_steps) and the final save: --resume trains no step
+    more and saves that checkpoint's weights as the run's model; a second --resume is refused (finished)."""
+    from safetensors.torch import load_file
+
+    out = tmp_path / "run"
+    shutil.copytree(sft_out, out)
+    for name in ("train_summary.json", "model.safetensors", "config.json", "train_log.jsonl", "curves.svg"):
+        (out / name).unlink()
+    args = ["train-sft", "--recipe", "training/sft_codealpaca.yaml", "-o", str(out), "--max-steps", "2",
+            "--no-decontam", "--resume", *TINY]
+    proc = run_cli(*args, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "no step left to train" in proc.stderr
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["steps"] == 2 and summary["resumed_from"] == str(out / "checkpoint-2")
+    assert [e["step"] for e in _log(out) if "loss" in e] == [1, 2]  # the checkpoint's logged history
+    saved, ckpt = load_file(out / "model.safetensors"), load_file(out / "checkpoint-2" / "model.safetensors")
+    assert saved.keys() == ckpt.keys() and all(saved[k].equal(ckpt[k]) for k in ckpt)
+    again = run_cli(*args, timeout=600)
+    assert again.returncode == 2 and "nothing to train" in again.stderr
+
+
 def test_sft_loss_is_on_the_assistant_turn_only(bundled_model, tmp_path):
     from transformers import AutoTokenizer
 

@@ -65,9 +65,17 @@ def checkpoints(out: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
 
 
+def checkpoint_step(ckpt: Path) -> int:
+    """The global step a checkpoint folder was saved at (0 when it has no trainer state)."""
+    state = ckpt / "trainer_state.json"
+    return json.loads(state.read_text(encoding="utf-8")).get("global_step", 0) if state.is_file() else 0
+
+
 def prepare_output(out: Path, options: Options, max_steps: int = -1) -> Path | None:
     """The checkpoint to resume from (None: start fresh); refuses to mix two runs in one folder, and a
-    resume from a checkpoint already at ``max_steps`` (transformers 5 would train one step more)."""
+    resume of a finished run from a checkpoint already at ``max_steps`` (transformers 5 would train one step
+    more). An unfinished one there (stopped between its last checkpoint and the final save) is returned:
+    ``train`` then only saves that checkpoint as the run's model."""
     existing = checkpoints(out) if out.is_dir() else []
     if options.resume and options.overwrite:
         raise UserError("--resume and --overwrite contradict each other")
@@ -83,11 +91,10 @@ def prepare_output(out: Path, options: Options, max_steps: int = -1) -> Path | N
             say(f"--resume: {out} has no checkpoint yet; starting from the beginning")
             return None
         last = existing[-1]
-        state = last / "trainer_state.json"
-        done = json.loads(state.read_text(encoding="utf-8")).get("global_step", 0) if state.is_file() else 0
-        if max_steps > 0 and done >= max_steps:
+        done = checkpoint_step(last)
+        if max_steps > 0 and done >= max_steps and (out / "train_summary.json").is_file():
             raise UserError(f"--resume: {last} is at step {done}, the run's max_steps is {max_steps}: nothing to "
-                            f"train (raise --max-steps to go on, or evaluate it: tulu-eval run --model {last})")
+                            f"train (raise --max-steps to go on, or evaluate it: tulu-eval run --model {out})")
         return last
     return None
 
@@ -153,9 +160,19 @@ def train(recipe: Recipe, options: Options, make_trainer: Callable[..., Any]) ->
         tokenizer.pad_token = tokenizer.eos_token
     if not tokenizer.chat_template:
         raise UserError(f"model {recipe.model}: its tokenizer has no chat template, which training formats with")
-    trainer = make_trainer(recipe, rows, model_path, tokenizer, config)
     start = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if resume_from is not None and 0 < config.max_steps <= checkpoint_step(resume_from):
+        # stopped after its last checkpoint, before the final save: that checkpoint is the trained model
+        from transformers import TrainerState  # noqa: PLC0415
+
+        say(f"--resume: {resume_from.name} is at max_steps ({config.max_steps}); no step left to train, saving it "
+            "as the run's model")
+        trainer = make_trainer(recipe, rows, str(resume_from), tokenizer, config)
+        trainer.state = TrainerState.load_from_json(str(resume_from / "trainer_state.json"))
+        result = None
+    else:
+        trainer = make_trainer(recipe, rows, model_path, tokenizer, config)
+        result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - start
     trainer.save_model(str(out))
     summary = {}
